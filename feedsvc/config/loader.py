@@ -1,0 +1,220 @@
+"""Read settings: TOML file, then ``FEEDSVC_*`` environment, then validation.
+
+Every problem is collected and reported at once as ``file:line: key: reason``,
+so an operator fixes a broken file in one pass.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import fields, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from feedsvc.config.durations import parse_duration
+from feedsvc.config.settings import TABLES, TOP_LEVEL_KEYS, Settings, SourceSettings
+from feedsvc.config.validate import validate
+from feedsvc.errors import ConfigError
+
+ENV_PREFIX = "FEEDSVC_"
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]\]?")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+
+
+def default_config_path() -> Path:
+    """``FEEDSVC_CONFIG`` if set, else ``config/feedsvc.toml``."""
+    return Path(os.environ.get("FEEDSVC_CONFIG", "config/feedsvc.toml"))
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Load, override from the environment, resolve relative paths and validate."""
+    path = path or default_config_path()
+    environ = os.environ if environ is None else environ
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}:0: cannot read the file: {exc.strerror or exc}") from exc
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+        raise ConfigError(f"{path}:{line}: TOML syntax: {exc}") from exc
+    lines = KeyLines(text)
+    problems: list[str] = []
+    settings = _build(document, path, lines, problems)
+    settings = _apply_environment(settings, environ, path, problems)
+    settings = _resolve_paths(settings, path)
+    problems.extend(f"{path}:{lines.find(table, index, key)}: {where}: {reason}"
+                    for table, index, key, where, reason in validate(settings))
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+class KeyLines:
+    """Maps ``(table, index, key)`` to the line it is written on, for error messages."""
+
+    def __init__(self, text: str) -> None:
+        self._lines: dict[tuple[str, int, str], int] = {}
+        table, counts = "", {"": 0}
+        for number, line in enumerate(text.splitlines(), start=1):
+            if header := _HEADER.match(line):
+                table = header.group(2)
+                counts[table] = counts.get(table, -1) + 1 if header.group(1) == "[[" else 0
+                self._lines.setdefault((table, counts[table], ""), number)
+            elif key := _KEY.match(line):
+                self._lines.setdefault((table, counts.get(table, 0), key.group(1)), number)
+
+    def find(self, table: str, index: int, key: str) -> int:
+        return self._lines.get((table, index, key)) or self._lines.get((table, index, ""), 0)
+
+
+def _line_from_message(message: str) -> int:
+    found = re.search(r"line (\d+)", message)
+    return int(found.group(1)) if found else 0
+
+
+def _build(document: dict[str, Any], path: Path, lines: KeyLines, problems: list[str]) -> Settings:
+    values: dict[str, Any] = {}
+    for key, raw in document.items():
+        if key in TOP_LEVEL_KEYS:
+            values[key] = _convert_field(Settings, key, raw, f"{path}:{lines.find('', 0, key)}: {key}", problems)
+        elif key == "sources":
+            values["sources"] = _build_sources(raw, path, lines, problems)
+        elif key in TABLES:
+            if not isinstance(raw, dict):
+                problems.append(f"{path}:{lines.find('', 0, key)}: {key}: expected a [{key}] table")
+                continue
+            values[key] = _build_table(TABLES[key], key, 0, raw, path, lines, problems)
+        else:
+            problems.append(f"{path}:{lines.find('', 0, key) or lines.find(key, 0, '')}: {key}: unknown key")
+    return Settings(config_path=path, **values)
+
+
+def _build_sources(raw: Any, path: Path, lines: KeyLines, problems: list[str]) -> tuple[SourceSettings, ...]:
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        problems.append(f"{path}:{lines.find('', 0, 'sources')}: sources: expected [[sources]] tables")
+        return ()
+    return tuple(
+        _build_table(SourceSettings, "sources", index, item, path, lines, problems)
+        for index, item in enumerate(raw)
+    )
+
+
+def _build_table(cls: type, table: str, index: int, raw: dict[str, Any], path: Path,
+                 lines: KeyLines, problems: list[str]) -> Any:
+    known = {f.name for f in fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = f"{table}[{index}].{key}" if table == "sources" else f"{table}.{key}"
+        where = f"{path}:{lines.find(table, index, key)}: {name}"
+        if key not in known:
+            problems.append(f"{where}: unknown key")
+            continue
+        converted = _convert_field(cls, key, value, where, problems)
+        if converted is not _INVALID:
+            values[key] = converted
+    return cls(**values)
+
+
+_INVALID = object()
+
+
+def _convert_field(cls: type, key: str, value: Any, where: str, problems: list[str]) -> Any:
+    try:
+        return convert(get_type_hints(cls)[key], value)
+    except ValueError as exc:
+        problems.append(f"{where}: {value!r}: {exc}")
+        return _INVALID
+
+
+def convert(kind: Any, value: Any) -> Any:
+    """Turn a TOML (or environment) value into the field's type, or raise ValueError."""
+    if kind is bool:
+        if isinstance(value, str) and value.lower() in {"true", "false", "1", "0", "yes", "no"}:
+            return value.lower() in {"true", "1", "yes"}
+        if not isinstance(value, bool):
+            raise ValueError("expected true or false")
+        return value
+    if kind is int:
+        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+            return int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("expected a whole number")
+        return value
+    if kind is float:
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                raise ValueError("expected a number") from None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("expected a number")
+        return float(value)
+    if kind is timedelta:
+        return parse_duration(value)
+    if kind is Path:
+        if not isinstance(value, str) or not value:
+            raise ValueError("expected a file path")
+        return Path(value)
+    if kind is str:
+        if not isinstance(value, str):
+            raise ValueError("expected a string")
+        return value
+    # tuple[str, ...]: a TOML array, or a comma-separated environment value
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError("expected a list of strings")
+    return tuple(value)
+
+
+def _apply_environment(settings: Settings, environ: Mapping[str, str], path: Path,
+                       problems: list[str]) -> Settings:
+    """``FEEDSVC_<TABLE>_<KEY>`` overrides one key of a table; ``FEEDSVC_TOPICS_FILE`` the top level."""
+    changes: dict[str, Any] = {}
+    hints = get_type_hints(Settings)
+    for key in TOP_LEVEL_KEYS:
+        name = f"{ENV_PREFIX}{key.upper()}"
+        if name in environ:
+            changes[key] = _convert_env(hints[key], environ[name], name, problems)
+    for table, cls in TABLES.items():
+        if table == "sources":
+            continue  # an array of tables has no unambiguous variable name; edit the file
+        section = getattr(settings, table)
+        table_hints = get_type_hints(cls)
+        overrides = {
+            f.name: _convert_env(table_hints[f.name], environ[name], name, problems)
+            for f in fields(cls)
+            if (name := f"{ENV_PREFIX}{table.upper()}_{f.name.upper()}") in environ
+        }
+        overrides = {k: v for k, v in overrides.items() if v is not _INVALID}
+        if overrides:
+            changes[table] = replace(section, **overrides)
+    changes = {k: v for k, v in changes.items() if v is not _INVALID}
+    return replace(settings, **changes) if changes else settings
+
+
+def _convert_env(kind: Any, raw: str, name: str, problems: list[str]) -> Any:
+    try:
+        return convert(kind, raw)
+    except ValueError as exc:
+        problems.append(f"environment:0: {name}: {raw!r}: {exc}")
+        return _INVALID
+
+
+def _resolve_paths(settings: Settings, path: Path) -> Settings:
+    """Relative paths inside a config file are relative to that file's folder."""
+    folder = path.parent
+    topics_file = settings.topics_file if settings.topics_file.is_absolute() else folder / settings.topics_file
+    url = settings.storage.url
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        db = folder / url.removeprefix("sqlite:///")
+        url = "sqlite:///" + str(db.resolve())
+    return replace(
+        settings, topics_file=topics_file.resolve(), storage=replace(settings.storage, url=url)
+    )

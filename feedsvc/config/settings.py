@@ -1,0 +1,132 @@
+"""The settings object: one frozen dataclass per TOML table, each key with a default and help.
+
+The help lines are the documentation's source of truth: ``docs/configuration.md``
+lists every key (a test fails when one is missing), and ``feedsvc check-config``
+prints them on request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+
+def setting(default: Any, help: str) -> Any:
+    """A dataclass field carrying its help line."""
+    if isinstance(default, list | dict):
+        raise TypeError("use tuples for sequence defaults")
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    host: str = setting("127.0.0.1", "Address the HTTP server binds to.")
+    port: int = setting(8080, "TCP port of the HTTP server.")
+    public_url: str = setting(
+        "http://127.0.0.1:8080",
+        "Public base URL of the service, used in self links and feed ids; no trailing slash.",
+    )
+    site_title: str = setting("RT Arabic — موضوعات", "Title of the index page and the OPML file.")
+    feed_size: int = setting(50, "Items in a feed document when the request gives no ?limit=.")
+    max_feed_size: int = setting(200, "Largest ?limit= a client may ask for.")
+    hub_url: str = setting("", "WebSub hub advertised in feeds and pinged on change; empty: none.")
+
+
+@dataclass(frozen=True, slots=True)
+class StorageSettings:
+    url: str = setting(
+        "sqlite:///../data/feedsvc.db",
+        "Where articles live: sqlite:///relative/or/absolute/path.db (relative to the config "
+        "file's folder) or postgresql://user@host/db.",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSettings:
+    name: str = setting("rt-arabic", "Unique name of the source; part of every article id.")
+    kind: str = setting("rt-arabic", "Which site adapter reads the source (only 'rt-arabic' today).")
+    base_url: str = setting("https://arabic.rt.com", "The site's canonical origin.")
+    feeds: tuple[str, ...] = setting(("/rss/",), "RSS feed paths (or URLs) to poll.")
+    interval: timedelta = setting(timedelta(minutes=5), "How often to poll: '90s', '5m', '1h' or seconds.")
+    mirror_hosts: tuple[str, ...] = setting((), "Other hosts that serve the same articles.")
+    media_hosts: tuple[str, ...] = setting(
+        ("mf.b37mrtl.ru",), "Hosts of the site's images (referenced, allowed as link targets)."
+    )
+    site_timezone: str = setting("Europe/Moscow", "Time zone for page times written without an offset.")
+    fetch_pages: bool = setting(True, "Fetch each new article page for the full text.")
+    max_pages_per_poll: int = setting(60, "Article pages fetched at most per poll; the rest wait.")
+    refresh_window: timedelta = setting(
+        timedelta(hours=0), "Re-fetch pages of articles younger than this on every poll (0: only on change)."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSettings:
+    user_agent: str = setting("feedsvc/0.1", "User-Agent product token sent upstream.")
+    contact_url: str = setting(
+        "https://github.com/feedsvc/feedsvc", "Contact URL appended to the User-Agent."
+    )
+    connect_timeout: float = setting(10.0, "Seconds to wait for a TCP/TLS connection.")
+    read_timeout: float = setting(20.0, "Seconds to wait for each read of a response.")
+    total_timeout: float = setting(60.0, "Seconds a whole request may take.")
+    max_body_size: int = setting(5 * 1024 * 1024, "Largest response body read, in bytes.")
+    max_redirects: int = setting(5, "Redirect hops followed at most.")
+    per_host_concurrency: int = setting(2, "Requests in flight to one host at most.")
+    min_host_delay: float = setting(1.0, "Seconds between the starts of two requests to one host.")
+    respect_robots: bool = setting(True, "Obey robots.txt (and its Crawl-delay).")
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerSettings:
+    tick: timedelta = setting(timedelta(seconds=5), "How often the scheduler looks for due sources.")
+    jitter: float = setting(0.1, "Random spread of poll times, as a fraction of the interval (0-0.5).")
+    max_backoff: timedelta = setting(timedelta(hours=1), "Longest wait between polls of a failing source.")
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingSettings:
+    level: str = setting("INFO", "Log level: DEBUG, INFO, WARNING or ERROR.")
+    format: str = setting("text", "Log format: 'text' (key=value) or 'json' (one object a line).")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    config_path: Path = setting(Path("config/feedsvc.toml"), "The file these settings came from.")
+    topics_file: Path = setting(Path("topics.toml"), "Topics file, relative to this file's folder.")
+    server: ServerSettings = field(default_factory=ServerSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+    sources: tuple[SourceSettings, ...] = field(default_factory=lambda: (SourceSettings(),))
+
+    def source(self, name: str) -> SourceSettings:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(name)
+
+
+# Tables of the TOML file and the dataclass each maps onto; "sources" is an array of tables.
+TABLES: dict[str, type] = {
+    "server": ServerSettings,
+    "storage": StorageSettings,
+    "fetch": FetchSettings,
+    "scheduler": SchedulerSettings,
+    "logging": LoggingSettings,
+    "sources": SourceSettings,
+}
+TOP_LEVEL_KEYS = ("topics_file",)
+
+
+def iter_documented_keys() -> Iterator[tuple[str, Any, str]]:
+    """Every key as ``table.key`` (or ``key`` at top level) with its default and help."""
+    for f in fields(Settings):
+        if f.name in TOP_LEVEL_KEYS:
+            yield f.name, f.default, f.metadata["help"]
+    for table, cls in TABLES.items():
+        for f in fields(cls):
+            yield f"{table}.{f.name}", f.default, f.metadata["help"]

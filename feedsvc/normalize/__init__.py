@@ -1,0 +1,1 @@
+"""Normalization: Arabic text for matching (``arabic``) and article HTML for serving (``html``)."""
