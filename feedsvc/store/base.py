@@ -1,0 +1,123 @@
+"""The storage contract. Every backend implements :class:`Store` and passes
+``tests/store/test_contract.py``.
+
+Each method is one use case of the pipeline or the web layer; each write is one
+transaction, so a process killed at any instant leaves the state before or after
+the write, never half of it. Every method raises only :class:`~feedsvc.errors.StoreError`
+for backend failures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Protocol
+
+from feedsvc.models import Article, PollState
+
+ALL_TOPIC = "all"  # the reserved slug that lists every live article
+
+
+class SaveOutcome(Enum):
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Position in a newest-first listing: the last item's published time and id."""
+
+    published: datetime
+    article_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class TopicStats:
+    slug: str
+    count: int
+    updated: datetime | None  # newest `updated` among the topic's articles
+
+
+@dataclass(frozen=True, slots=True)
+class PageState:
+    """What the poller knows of one article page: validators, what the feed said, retries."""
+
+    article_id: str
+    url: str
+    feed_signature: str = ""  # hash of the feed item's title/summary/date: a change means re-fetch
+    etag: str | None = None
+    last_modified: str | None = None
+    failures: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    fetched: bool = False  # the page was extracted at least once
+
+
+class Store(Protocol):
+    async def open(self) -> None:
+        """Connect and apply pending migrations."""
+
+    async def close(self) -> None:
+        """Wait for the write in flight, then close."""
+
+    async def get_article(self, article_id: str) -> Article | None:
+        """The stored article, live or retracted-but-kept, or None."""
+
+    async def resolve_alias(self, key: str) -> str | None:
+        """The article id an alias (canonical URL, fingerprint, old id) points at."""
+
+    async def save_article(
+        self, article: Article, topics: Collection[str], aliases: Sequence[str] = ()
+    ) -> SaveOutcome:
+        """Insert or replace the article, its topic memberships and aliases, atomically.
+
+        An article whose ``content_hash`` and topics equal the stored ones is not written.
+        """
+
+    async def retract_article(self, article_id: str, *, keep: bool = False) -> bool:
+        """Take an article out of every feed and tombstone its id and aliases.
+
+        Returns False when it was not live. ``keep`` leaves it in the feeds (but tombstoned).
+        """
+
+    async def is_tombstoned(self, article_id: str) -> bool:
+        """True when the article was retracted and must not come back."""
+
+    async def topic_page(
+        self, topic: str, *, limit: int, before: Cursor | None = None, since: datetime | None = None
+    ) -> list[Article]:
+        """Newest-first page of a topic's live articles (``all`` for every article)."""
+
+    async def topic_stats(self, topics: Sequence[str]) -> dict[str, TopicStats]:
+        """Item count and last update of each named topic (and ``all``)."""
+
+    async def set_topic_members(self, topic: str, article_ids: Collection[str]) -> bool:
+        """Make the topic hold exactly these articles (backfill after a topic edit).
+
+        Returns True when membership changed.
+        """
+
+    async def drop_topic(self, topic: str) -> None:
+        """Forget a removed topic's memberships."""
+
+    def iter_articles(self, batch_size: int = 500) -> AsyncIterator[Article]:
+        """Every live article, oldest first, read in batches."""
+
+    async def count_articles(self, source: str | None = None) -> int:
+        """Live articles, of one source or of all."""
+
+    async def get_poll_state(self, source: str) -> PollState:
+        """The source's polling state; an empty state for a never-polled source."""
+
+    async def save_poll_state(self, state: PollState) -> None: ...
+
+    async def get_page_states(self, article_ids: Sequence[str]) -> dict[str, PageState]:
+        """Page states of the given articles that have one."""
+
+    async def save_page_state(self, state: PageState) -> None: ...
+
+    async def due_page_retries(self, source: str, now: datetime, limit: int) -> list[PageState]:
+        """Pages whose extraction failed and whose back-off has passed."""

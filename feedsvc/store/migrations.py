@@ -1,0 +1,58 @@
+"""SQLite schema, as an ordered, append-only list. Never edit a released step: add one.
+
+Why these indexes: a topic's newest page is a range scan of
+``topic_articles(topic, published DESC, article_id DESC)`` that stops after
+``limit`` rows, so its cost does not grow with the number of stored articles.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[tuple[int, str, str], ...] = (
+    (1, "articles, aliases, topics, poll and page state", """
+        CREATE TABLE articles (
+            id           TEXT PRIMARY KEY,
+            source       TEXT NOT NULL,
+            published    INTEGER NOT NULL,
+            updated      INTEGER NOT NULL,
+            content_hash TEXT NOT NULL,
+            live         INTEGER NOT NULL DEFAULT 1,
+            body         BLOB NOT NULL
+        );
+        CREATE INDEX articles_newest ON articles (live, published DESC, id DESC);
+        CREATE INDEX articles_source ON articles (source, live);
+        CREATE TABLE aliases (
+            key        TEXT PRIMARY KEY,
+            article_id TEXT NOT NULL
+        );
+        CREATE INDEX aliases_article ON aliases (article_id);
+        CREATE TABLE tombstones (
+            article_id TEXT PRIMARY KEY,
+            retracted  INTEGER NOT NULL
+        );
+        CREATE TABLE topic_articles (
+            topic      TEXT NOT NULL,
+            article_id TEXT NOT NULL,
+            published  INTEGER NOT NULL,
+            PRIMARY KEY (topic, article_id)
+        );
+        CREATE INDEX topic_articles_newest ON topic_articles (topic, published DESC, article_id DESC);
+        CREATE INDEX topic_articles_article ON topic_articles (article_id);
+        CREATE TABLE poll_state (
+            source TEXT PRIMARY KEY,
+            body   BLOB NOT NULL
+        );
+        CREATE TABLE page_state (
+            article_id      TEXT PRIMARY KEY,
+            source          TEXT NOT NULL,
+            url             TEXT NOT NULL,
+            feed_signature  TEXT NOT NULL DEFAULT '',
+            etag            TEXT,
+            last_modified   TEXT,
+            failures        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER,
+            last_error      TEXT,
+            fetched         INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX page_state_retry ON page_state (source, failures, next_attempt_at);
+    """),
+)

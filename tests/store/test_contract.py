@@ -1,0 +1,127 @@
+"""The storage contract: every backend must pass these tests unchanged."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from feedsvc.models import PollState
+from feedsvc.store import ALL_TOPIC, Cursor, PageState, SaveOutcome, SQLiteStore, Store
+from tests.factories import T0, make_article
+
+
+@pytest.fixture(params=["sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    backend: Store = SQLiteStore(tmp_path / "contract.db")
+    await backend.open()
+    yield backend
+    await backend.close()
+
+
+async def test_save_then_get_round_trips_every_field(store: Store) -> None:
+    article = make_article(1, author="سامر", credit="نوفوستي", aliases=("x",))
+    assert await store.save_article(article, {"syria"}) is SaveOutcome.NEW
+    assert await store.get_article(article.id) == article
+    assert (await store.get_article(article.id)).aliases == ("x",)  # type: ignore[union-attr]
+
+
+async def test_same_content_is_unchanged_and_changed_content_is_an_update(store: Store) -> None:
+    article = make_article(1)
+    await store.save_article(article, {"syria"})
+    assert await store.save_article(article, {"syria"}) is SaveOutcome.UNCHANGED
+    edited = replace(article, title="عنوان جديد", content_hash="other",
+                     updated=article.updated + timedelta(hours=1))
+    assert await store.save_article(edited, {"syria"}) is SaveOutcome.UPDATED
+    stored = await store.get_article(article.id)
+    assert stored is not None and stored.title == "عنوان جديد"
+    assert stored.published == article.published
+
+
+async def test_topic_membership_change_alone_is_an_update(store: Store) -> None:
+    article = make_article(1)
+    await store.save_article(article, {"syria"})
+    assert await store.save_article(article, {"syria", "gaza"}) is SaveOutcome.UPDATED
+    assert [a.id for a in await store.topic_page("gaza", limit=10)] == [article.id]
+
+
+async def test_topic_page_is_newest_first_and_cursor_pages_without_gaps(store: Store) -> None:
+    articles = [make_article(n) for n in range(1, 26)]
+    for article in articles:
+        await store.save_article(article, {"syria"} if article.published.minute % 2 else {"gaza"})
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = await store.topic_page(ALL_TOPIC, limit=7, before=cursor)
+        seen += [a.id for a in page]
+        if len(page) < 7:
+            break
+        cursor = Cursor(page[-1].published, page[-1].id)
+        # a new article arriving between pages must not shift the next page
+        await store.save_article(make_article(100 + len(seen), published=T0 + timedelta(days=1)), set())
+    assert seen[: len(articles)] == [a.id for a in sorted(articles, key=lambda a: a.published, reverse=True)]
+    syria = await store.topic_page("syria", limit=100)
+    assert all(a.published.minute % 2 for a in syria) and len(syria) == 13
+
+
+async def test_since_limits_a_page_by_age(store: Store) -> None:
+    for n in range(1, 6):
+        await store.save_article(make_article(n), {"t"})
+    page = await store.topic_page("t", limit=10, since=T0 + timedelta(minutes=4))
+    assert [a.id for a in page] == [make_article(5).id, make_article(4).id]
+
+
+async def test_retract_removes_from_feeds_and_tombstones(store: Store) -> None:
+    article = make_article(1)
+    await store.save_article(article, {"syria"}, aliases=["https://arabic.rt.com/x/"])
+    assert await store.retract_article(article.id) is True
+    assert await store.topic_page("syria", limit=10) == []
+    assert await store.topic_page(ALL_TOPIC, limit=10) == []
+    assert await store.is_tombstoned(article.id)
+    assert await store.retract_article(article.id) is False
+    assert await store.count_articles() == 0
+
+
+async def test_aliases_resolve_to_their_article(store: Store) -> None:
+    article = make_article(1)
+    await store.save_article(article, set(), aliases=["https://arabic.rt.com/news/1-a/", "fp:abc"])
+    assert await store.resolve_alias("fp:abc") == article.id
+    assert await store.resolve_alias("missing") is None
+
+
+async def test_stats_and_backfill_membership(store: Store) -> None:
+    for n in range(1, 4):
+        await store.save_article(make_article(n), set())
+    ids = {make_article(1).id, make_article(3).id}
+    assert await store.set_topic_members("new-topic", ids) is True
+    assert await store.set_topic_members("new-topic", ids) is False
+    stats = await store.topic_stats(["new-topic", ALL_TOPIC, "empty"])
+    assert stats["new-topic"].count == 2 and stats[ALL_TOPIC].count == 3
+    assert stats["new-topic"].updated == make_article(3).updated
+    assert stats["empty"].count == 0 and stats["empty"].updated is None
+    await store.drop_topic("new-topic")
+    assert (await store.topic_stats(["new-topic"]))["new-topic"].count == 0
+
+
+async def test_iter_articles_reads_everything_in_batches(store: Store) -> None:
+    for n in range(1, 12):
+        await store.save_article(make_article(n), set())
+    seen = [a.id async for a in store.iter_articles(batch_size=3)]
+    assert seen == [make_article(n).id for n in range(1, 12)]
+
+
+async def test_poll_and_page_state_round_trip(store: Store) -> None:
+    assert await store.get_poll_state("rt-arabic") == PollState(source="rt-arabic")
+    state = PollState("rt-arabic", next_poll_at=T0, last_success_at=T0, last_error="HTTP 503",
+                      consecutive_failures=2, validators=(("http://x/rss/", '"e1"', None),))
+    await store.save_poll_state(state)
+    assert await store.get_poll_state("rt-arabic") == state
+    page = PageState("rt-arabic:1", "http://x/1/", "sig", '"e"', None, failures=1,
+                     next_attempt_at=T0, last_error="no title")
+    await store.save_page_state(page)
+    assert await store.get_page_states(["rt-arabic:1", "rt-arabic:2"]) == {"rt-arabic:1": page}
+    assert await store.due_page_retries("rt-arabic", T0 - timedelta(seconds=1), 10) == []
+    assert await store.due_page_retries("rt-arabic", T0, 10) == [page]
