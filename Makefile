@@ -1,0 +1,45 @@
+# The two set-up commands: `make run` serves, `make test` tests. Both create .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CONFIG ?= config/feedsvc.toml
+
+.PHONY: run test demo lint typecheck bench check-config clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	mkdir -p data
+	$(BIN)/feedsvc serve --config $(CONFIG)
+
+test: $(VENV)/.installed-test
+	./tests/peers/install.sh
+	$(BIN)/pytest
+
+demo: $(VENV)/.installed
+	$(BIN)/feedsvc demo
+
+check-config: $(VENV)/.installed
+	$(BIN)/feedsvc check-config --config $(CONFIG)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check feedsvc tests bench
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

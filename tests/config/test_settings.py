@@ -1,0 +1,113 @@
+"""Settings: defaults, overrides, errors with file and line, and complete documentation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from feedsvc.config import iter_documented_keys, load_settings, parse_duration
+from feedsvc.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "feedsvc.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(path: Path, environ: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ or {})
+    return caught.value.problems
+
+
+def test_every_setting_is_documented() -> None:
+    doc = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    missing = [key for key, _, _ in iter_documented_keys() if f"`{key}`" not in doc]
+    assert missing == [], f"add these keys to docs/configuration.md: {missing}"
+
+
+def test_every_setting_has_help() -> None:
+    assert all(help_line.strip() for _, _, help_line in iter_documented_keys())
+
+
+def test_shipped_config_loads_with_contract_values() -> None:
+    settings = load_settings(ROOT / "config" / "feedsvc.toml", {})
+    assert settings.server.port == 8080
+    assert settings.sources[0].interval == timedelta(minutes=5)
+    assert settings.topics_file == (ROOT / "config" / "topics.toml").resolve()
+    assert settings.storage.url == "sqlite:///" + str((ROOT / "data" / "feedsvc.db").resolve())
+
+
+def test_environment_overrides_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "[server]\nport = 8080\n")
+    settings = load_settings(path, {"FEEDSVC_SERVER_PORT": "9001", "FEEDSVC_LOGGING_FORMAT": "json",
+                                    "FEEDSVC_SCHEDULER_TICK": "2s"})
+    assert settings.server.port == 9001
+    assert settings.logging.format == "json"
+    assert settings.scheduler.tick == timedelta(seconds=2)
+
+
+def test_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
+    path = write(tmp_path, "")
+    assert problems_of(path, {"FEEDSVC_SERVER_PORT": "http"}) == [
+        "environment:0: FEEDSVC_SERVER_PORT: 'http': expected a whole number"]
+
+
+def test_syntax_error_gives_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, '[server]\nport = 8080\nhost = "unclosed\n')
+    [problem] = problems_of(path)
+    assert problem.startswith(f"{path}:3: TOML syntax:")
+
+
+def test_every_problem_is_reported_at_once_with_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, """topics_file = "t.toml"
+[server]
+port = 70000
+colour = "blue"
+[[sources]]
+name = "rt-arabic"
+interval = "5 minutes"
+[[sources]]
+name = "rt-arabic"
+base_url = "ftp://example.org"
+site_timezone = "Mars/Olympus"
+""")
+    assert problems_of(path) == [
+        f"{path}:4: server.colour: unknown key",
+        f"{path}:7: sources[0].interval: '5 minutes': '5 minutes' is not a duration; use e.g. '90s', '5m', '1h', '7d'",
+        f"{path}:3: server.port: 70000 is not a TCP port (1-65535)",
+        f"{path}:9: sources[1].name: 'rt-arabic' is used by another source",
+        f"{path}:10: sources[1].base_url: 'ftp://example.org' is not an http(s) URL",
+        f"{path}:11: sources[1].site_timezone: 'Mars/Olympus' is not a known time zone",
+    ]
+
+
+def test_unknown_table_and_wrong_types(tmp_path: Path) -> None:
+    path = write(tmp_path, '[servre]\nport = 1\n[fetch]\nrespect_robots = "maybe"\nmax_redirects = 1.5\n')
+    assert problems_of(path) == [
+        f"{path}:1: servre: unknown key",
+        f"{path}:4: fetch.respect_robots: 'maybe': expected true or false",
+        f"{path}:5: fetch.max_redirects: 1.5: expected a whole number",
+    ]
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    [problem] = problems_of(tmp_path / "absent.toml")
+    assert problem.startswith(f"{tmp_path / 'absent.toml'}:0: cannot read the file")
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("90s", 90), ("5m", 300), ("1h", 3600), ("1h30m", 5400), ("7d", 604800), (300, 300), ("45", 45)])
+def test_durations(text: str | int, seconds: int) -> None:
+    assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["", "5x", "m5", "-5", True, [1], "1h 5q"])
+def test_bad_durations(text: object) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
