@@ -1,0 +1,170 @@
+"""Read the topics file: every problem reported at once as ``file:line:column: reason``.
+
+The file is TOML with one ``[[topics]]`` table per topic (keys in ``docs/topics.md``).
+A TOML syntax error stops reading (``tomllib`` knows only the first); after that every
+topic is checked in full, so one run lists every fault: a bad query points into the
+string at the fault, a duplicate slug at the second ``slug =``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from feedsvc.errors import QueryError, TopicConfigError
+from feedsvc.topics.locate import Spot, TableSpots, scan_tables, string_spot
+from feedsvc.topics.model import Topic, check_limit, check_slug, parse_duration
+from feedsvc.topics.query import parse_query
+
+__all__ = ["load_topics", "parse_topics"]
+
+REQUIRED = ("slug", "title", "description", "query")
+OPTIONAL = ("exclude", "sections", "sources", "max_age", "limit")
+_SECTION_RE = re.compile(r"[a-z0-9_]+")
+_SYNTAX_RE = re.compile(r"(.*) \(at line (\d+), column (\d+)\)", re.DOTALL)
+
+
+def load_topics(path: Path) -> tuple[Topic, ...]:
+    """The topics defined in ``path``; raises TopicConfigError listing every problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TopicConfigError([f"{path}:1:1: cannot read the topics file: {exc}"]) from exc
+    return parse_topics(text, str(path))
+
+
+def parse_topics(text: str, filename: str) -> tuple[Topic, ...]:
+    """The topics defined by TOML ``text``; ``filename`` prefixes each problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TopicConfigError([_syntax_problem(filename, text, exc)]) from exc
+    top, tables = scan_tables(text)
+    problems = _Problems(filename, text)
+    for key in data:
+        if key != "topics":
+            problems.add(top.get(key, Spot(1, 1)), f"unknown top-level key {key!r} (expected [[topics]] tables)")
+    raw_topics = data.get("topics", [])
+    if not isinstance(raw_topics, list) or not all(isinstance(t, dict) for t in raw_topics):
+        problems.add(top.get("topics", Spot(1, 1)), "'topics' must be written as [[topics]] tables")
+        raw_topics = []
+    topics = _read_all(raw_topics, tables, problems)
+    if problems.lines:
+        raise TopicConfigError(problems.lines)
+    return topics
+
+
+def _syntax_problem(filename: str, text: str, exc: tomllib.TOMLDecodeError) -> str:
+    match = _SYNTAX_RE.fullmatch(str(exc))
+    if match is not None:
+        return f"{filename}:{match[2]}:{match[3]}: {match[1]}"
+    lines = text.splitlines() or [""]
+    reason = str(exc).replace(" (at end of document)", "")
+    return f"{filename}:{len(lines)}:{len(lines[-1]) + 1}: {reason} (at end of file)"
+
+
+@dataclass(slots=True)
+class _Problems:
+    filename: str
+    text: str
+    lines: list[str] = field(default_factory=list)
+
+    def add(self, spot: Spot, reason: str) -> None:
+        self.lines.append(f"{self.filename}:{spot.line}:{spot.column}: {reason}")
+
+
+def _read_all(raw_topics: list[dict[str, object]], tables: list[TableSpots], problems: _Problems) -> tuple[Topic, ...]:
+    topics: list[Topic] = []
+    first_slug_line: dict[str, int] = {}
+    for number, raw in enumerate(raw_topics):
+        spots = tables[number] if number < len(tables) else TableSpots(Spot(1, 1))
+        topic = _TopicReader(raw, spots, problems).read()
+        slug = raw.get("slug")
+        if isinstance(slug, str) and slug in first_slug_line:
+            where = first_slug_line[slug]
+            problems.add(spots.values.get("slug", spots.header), f"duplicate slug {slug!r} (first defined on line {where})")
+        elif isinstance(slug, str):
+            first_slug_line[slug] = spots.values.get("slug", spots.header).line
+        if topic is not None:
+            topics.append(topic)
+    return tuple(topics)
+
+
+@dataclass(slots=True)
+class _TopicReader:
+    """Checks one ``[[topics]]`` table, adding a problem per fault."""
+
+    raw: dict[str, object]
+    spots: TableSpots
+    problems: _Problems
+    failed: bool = False
+
+    def fail(self, key: str | None, reason: str, offset: int | None = None) -> None:
+        self.failed = True
+        spot = self.spots.values.get(key, self.spots.header) if key else self.spots.header
+        if offset is not None:
+            spot = string_spot(self.problems.text, spot, offset)
+        self.problems.add(spot, f"{key}: {reason}" if key else reason)
+
+    def read(self) -> Topic | None:
+        for key in self.raw:
+            if key not in REQUIRED + OPTIONAL:
+                self.fail(key, f"unknown key (known: {', '.join(REQUIRED + OPTIONAL)})")
+        for key in REQUIRED:
+            if key not in self.raw:
+                self.fail(None, f"topic is missing the required key {key!r}")
+        slug, title, description = (self.text(k) for k in ("slug", "title", "description"))
+        if slug is not None and (reason := check_slug(slug)) is not None:
+            self.fail("slug", reason)
+        query, exclude = self.query("query"), self.query("exclude")
+        sections, sources = self.names("sections", section=True), self.names("sources")
+        max_age, limit = self.duration(), self.raw.get("limit")
+        if limit is not None and (reason := check_limit(limit)) is not None:
+            self.fail("limit", reason)
+        if self.failed or slug is None or title is None or description is None or query is None:
+            return None
+        assert limit is None or isinstance(limit, int)
+        return Topic(slug, title, description, query, exclude, sections, sources, max_age, limit)
+
+    def text(self, key: str) -> str | None:
+        value = self.raw.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.fail(key, "must be a non-empty string")
+            return None
+        return value
+
+    def query(self, key: str) -> str | None:
+        value = self.text(key)
+        if value is None:
+            return None
+        try:
+            parse_query(value)
+        except QueryError as exc:
+            self.fail(key, exc.reason, offset=exc.position)
+            return None
+        return value
+
+    def names(self, key: str, section: bool = False) -> tuple[str, ...]:
+        value = self.raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            self.fail(key, "must be a list of non-empty strings")
+            return ()
+        for name in value if section else ():
+            if not _SECTION_RE.fullmatch(name):
+                self.fail(key, f"{name!r} is not a section key (a-z, 0-9, _), e.g. 'middle_east'")
+        return tuple(value)
+
+    def duration(self) -> timedelta | None:
+        value = self.raw.get("max_age")
+        if value is None:
+            return None
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.fail("max_age", str(exc))
+            return None
