@@ -1,0 +1,240 @@
+"""The fetcher: the one place feedsvc makes HTTP requests.
+
+``Fetcher.get`` performs a conditional GET of one URL and returns a ``FetchResult``.
+Every hop of a redirect chain is followed by hand and checked again: allow-list,
+robots.txt, the host's pacing and cool-down. Errors are the fetch subtree of
+``feedsvc.errors``; aiohttp, asyncio and socket errors are wrapped once, here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Self
+
+import aiohttp
+from aiohttp.abc import AbstractResolver
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from feedsvc.errors import FetchError, FetchTimeout, HTTPStatusError, NotAllowed, TooManyRedirects
+from feedsvc.fetch.body import read_limited
+from feedsvc.fetch.headers import content_type, fresh_until, parse_retry_after
+from feedsvc.fetch.hosts import GuardedResolver, HostGate, host_key
+from feedsvc.fetch.pacing import Clock, HostPacer, HostState, Sleep
+from feedsvc.fetch.policy import FetchPolicy
+from feedsvc.fetch.robots import RobotsCache
+from feedsvc.models import FetchResult
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_COOL_DOWN = frozenset({429, 503})
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+
+
+class Fetcher:
+    """Owns one ``aiohttp.ClientSession``; use as ``async with Fetcher(policy) as fetcher``.
+
+    ``clock`` and ``sleep`` are the only sources of time for pacing, Retry-After and
+    freshness; ``resolver`` replaces the system DNS look-up (its answers are still
+    checked against the policy).
+    """
+
+    def __init__(
+        self,
+        policy: FetchPolicy,
+        *,
+        clock: Clock = utc_now,
+        sleep: Sleep = asyncio.sleep,
+        resolver: AbstractResolver | None = None,
+    ) -> None:
+        self._policy = policy
+        self._clock = clock
+        self._gate = HostGate(policy)
+        self._resolver = GuardedResolver(self._gate, resolver)
+        self._pacer = HostPacer(
+            concurrency=policy.per_host_concurrency,
+            min_delay=policy.min_host_delay,
+            clock=clock,
+            sleep=sleep,
+        )
+        ttl = timedelta(seconds=policy.robots_ttl)
+        self._robots = RobotsCache(self._fetch_robots, ttl=ttl, clock=clock)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Self:
+        connector = aiohttp.TCPConnector(resolver=self._resolver)
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            headers={"User-Agent": self._policy.user_agent_header},
+            cookie_jar=aiohttp.DummyCookieJar(),  # feeds need no state; keep requests alike
+            timeout=aiohttp.ClientTimeout(
+                total=self._policy.total_timeout,
+                sock_connect=self._policy.connect_timeout,
+                sock_read=self._policy.read_timeout,
+            ),
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def host_state(self, host: str) -> HostState:
+        """Pacing and cool-down of ``host`` (as in ``allowed_hosts``: ``host`` or ``host:port``)."""
+        return self._pacer.state(host.lower())
+
+    async def get(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str | None = None,
+    ) -> FetchResult:
+        """GET ``url``, conditionally when validators are given.
+
+        Returns a result with status 2xx and the body, or 304 with an empty body.
+        Raises HTTPStatusError (4xx/5xx, with ``retry_after`` for 429/503), NotAllowed,
+        TooManyRedirects, BodyTooLarge, FetchTimeout or FetchError.
+        """
+        headers = {"Accept": accept or "*/*"}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        result = await self._follow(url, headers, obey_robots=self._policy.robots)
+        if result.status == 304:
+            etag = result.etag or etag
+            last_modified = result.last_modified or last_modified
+            return _replace_validators(result, etag, last_modified)
+        return result
+
+    async def _fetch_robots(self, url: str) -> FetchResult:
+        return await self._follow(url, {"Accept": "text/plain, */*"}, obey_robots=False)
+
+    async def _follow(self, url: str, headers: dict[str, str], *, obey_robots: bool) -> FetchResult:
+        current, seen = url, {url}
+        for _hop in range(self._policy.max_redirects + 1):
+            reply = await self._hop(url, current, headers, obey_robots=obey_robots)
+            target = _redirect_target(url, current, reply)
+            if target is None:
+                return self._result(url, current, reply)
+            if target in seen:
+                raise TooManyRedirects(url, f"redirect loop back to {target}")
+            seen.add(target)
+            current = target
+        raise TooManyRedirects(url, f"more than {self._policy.max_redirects} redirects")
+
+    async def _hop(
+        self, url: str, current: str, headers: dict[str, str], *, obey_robots: bool
+    ) -> _Reply:
+        target = self._check_hop(url, current)
+        host = host_key(target)
+        # Before robots.txt: a robots.txt request refused by the cool-down would
+        # otherwise count as "unreachable" and disallow the host for longer.
+        self._pacer.refuse_if_cooling(host, url)
+        if obey_robots:
+            await self._check_robots(url, target)
+        async with self._pacer.slot(host, url):
+            reply = await self._exchange(url, target, headers)
+        if reply.status in _COOL_DOWN:
+            self._refuse_with_retry_after(url, host, reply)
+        return reply
+
+    def _check_hop(self, url: str, current: str) -> URL:
+        try:
+            return self._gate.check_url(current)
+        except NotAllowed as exc:
+            if current == url:
+                raise
+            raise NotAllowed(url, f"redirect to {current}: {exc.reason}") from exc
+
+    async def _check_robots(self, url: str, target: URL) -> None:
+        rules = await self._robots.rules_for(target)
+        self._pacer.set_crawl_delay(host_key(target), rules.crawl_delay(self._policy.user_agent))
+        if not rules.allows(str(target), self._policy.user_agent):
+            raise NotAllowed(url, f"{target.path_qs} disallowed by robots.txt")
+
+    async def _exchange(self, url: str, target: URL, headers: dict[str, str]) -> _Reply:
+        session = self._require_session()
+        try:
+            async with session.get(target, headers=headers, allow_redirects=False) as response:
+                body = b""
+                if 200 <= response.status < 300:
+                    body = await read_limited(response, self._policy.max_body_bytes, url)
+                return _Reply(response.status, response.headers, body)
+        except FetchError as exc:
+            if isinstance(exc, NotAllowed) and exc.url != url:  # raised by the resolver
+                raise NotAllowed(url, exc.reason) from exc
+            raise
+        except TimeoutError as exc:
+            raise FetchTimeout(url, f"timed out talking to {target.host}") from exc
+        except aiohttp.ClientPayloadError as exc:
+            raise FetchError(url, f"incomplete body: {exc}") from exc
+        except (aiohttp.ClientError, OSError, ValueError) as exc:  # ValueError: bad header values
+            raise FetchError(url, f"{type(exc).__name__}: {exc}") from exc
+
+    def _refuse_with_retry_after(self, url: str, host: str, reply: _Reply) -> None:
+        """Raise for a 429/503, cooling the host down until its Retry-After."""
+        cap = timedelta(seconds=self._policy.max_retry_after)
+        until = parse_retry_after(reply.headers.get("Retry-After"), now=self._clock(), cap=cap)
+        if until is not None:
+            self._pacer.cool_down(host, until, reply.status)
+        raise HTTPStatusError(url, reply.status, retry_after=until)
+
+    def _result(self, url: str, final_url: str, reply: _Reply) -> FetchResult:
+        if not (200 <= reply.status < 300 or reply.status == 304):
+            raise HTTPStatusError(url, reply.status)
+        now = self._clock()
+        media_type, charset = content_type(reply.headers.get("Content-Type"))
+        return FetchResult(
+            url=url,
+            final_url=final_url,
+            status=reply.status,
+            body=reply.body,
+            fetched_at=now,
+            content_type=media_type,
+            charset=charset,
+            etag=reply.headers.get("ETag"),
+            last_modified=reply.headers.get("Last-Modified"),
+            fresh_until=fresh_until(reply.headers, now=now),
+        )
+
+    def _require_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("use Fetcher as 'async with Fetcher(policy) as fetcher'")
+        return self._session
+
+
+def _redirect_target(url: str, current: str, reply: _Reply) -> str | None:
+    if reply.status not in _REDIRECTS:
+        return None
+    location = reply.headers.get("Location")
+    if not location:
+        return None
+    try:
+        return str(URL(current).join(URL(location)).with_fragment(None))
+    except ValueError as exc:
+        raise FetchError(url, f"unreadable redirect Location {location!r}") from exc
+
+
+def _replace_validators(result: FetchResult, etag: str | None, modified: str | None) -> FetchResult:
+    return replace(result, etag=etag, last_modified=modified)
