@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import chain
 
-__all__ = ["CLITIC_PREFIXES", "normalize_text", "tokenize", "word_forms"]
+__all__ = ["CLITIC_PREFIXES", "clear_caches", "clitic_spellings", "normalize_text", "tokenize", "word_forms"]
 
 
 def _range(first: int, last: int) -> range:
@@ -67,8 +68,31 @@ def _build_table() -> dict[int, str | None]:
     return table
 
 
-_TABLE = _build_table()
+_FOLDS = _build_table()
+# ``str.translate`` pays for a raised KeyError on every character its table lacks, so
+# the table also maps the first 12,288 code points (all of Arabic, Latin and the
+# punctuation blocks) onto themselves: about half the cost on news text.
+_TABLE: dict[int, int | str | None] = {**{code: code for code in range(0x3000)}, **_FOLDS}
 _TOKEN_RE = re.compile(r"[^\W_]+")
+
+class _ChunkTokens(dict[str, tuple[str, ...]]):
+    """The tokens of each white-space-separated chunk already seen.
+
+    Every white-space character normalizes to a separator and never combines with
+    its neighbours, so a text's tokens are its chunks' tokens in order; news
+    vocabulary repeats enough that most chunks are found here, and the lookups run
+    inside ``map``. Cleared when full, which keeps memory bounded.
+    """
+
+    def __missing__(self, chunk: str) -> tuple[str, ...]:
+        if len(self) >= _CHUNK_CACHE_SIZE:
+            self.clear()
+        tokens = self[chunk] = tuple(_TOKEN_RE.findall(_fold(chunk)))
+        return tokens
+
+
+_CHUNK_TOKENS = _ChunkTokens()
+_CHUNK_CACHE_SIZE = 1 << 17
 
 
 def normalize_text(text: str) -> str:
@@ -79,15 +103,25 @@ def normalize_text(text: str) -> str:
     NFKC pass, only when needed, recomposes what removing an invisible mark or case
     folding brought together.
     """
+    return " ".join(_fold(text).split())
+
+
+def _fold(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).translate(_TABLE).casefold()
     if not unicodedata.is_normalized("NFKC", folded):
         folded = unicodedata.normalize("NFKC", folded).translate(_TABLE)
-    return " ".join(folded.split())
+    return folded
 
 
 def tokenize(text: str) -> list[str]:
     """The normalized word tokens of ``text``: runs of letters and digits."""
-    return _TOKEN_RE.findall(normalize_text(text))
+    return list(chain.from_iterable(map(_CHUNK_TOKENS.__getitem__, text.split())))
+
+
+def clear_caches() -> None:
+    """Forget the memoized chunks and clitic forms (for cold-start measurements)."""
+    _CHUNK_TOKENS.clear()
+    word_forms.cache_clear()
 
 
 # Proclitic prefixes that ``word_forms`` removes, already normalized. Conjunctions
@@ -153,3 +187,16 @@ def _matching_prefixes(token: str) -> list[str]:
     if not token or token[0] not in "وفبكلا":
         return []
     return sorted((p for p in CLITIC_PREFIXES if token.startswith(p)), key=len)
+
+
+@lru_cache(maxsize=1 << 12)
+def clitic_spellings(form: str) -> tuple[str, ...]:
+    """Every token ``word_forms`` could turn into ``form``: the form itself, each
+    proclitic prefix in front of it, and لل in place of its article.
+
+    A superset: a caller keeps the tokens whose ``word_forms`` really hold ``form``.
+    """
+    spellings = [form, *(prefix + form for prefix in CLITIC_PREFIXES)]
+    if form.startswith("ال"):
+        spellings += [prefix + form[2:] for prefix in _LAM_LAM_PREFIXES]
+    return tuple(spellings)

@@ -2,10 +2,12 @@
 
 Each topic registers a few *trigger* terms: a set of terms at least one of which must
 be present whenever its query is true (for ``a OR b`` both, for ``a AND b`` only the
-rarer-looking side, never a negated term). Matching an article looks each of its
-distinct forms up once in the trigger tables (words by exact form, prefixes by every
-prefix length the tables hold, section/source by value) and evaluates only the
-topics found, so the cost follows the article's length, not the number of topics.
+rarer-looking side, never a negated term; a phrase through its longest word).
+Matching an article looks each of its distinct tokens up once: the token's clitic
+forms against the word table by exact form and the prefix table at every prefix
+length it holds, remembered per token, and section/source by value. Only the topics
+the present terms trigger are evaluated, so the cost follows the article's length
+and the topics it hits, not the number of topics.
 Queries that could be true with none of their terms present are rejected by the
 parser, which is what makes "evaluate only triggered topics" exact.
 """
@@ -18,14 +20,16 @@ from dataclasses import dataclass
 
 from feedsvc.errors import TopicConfigError
 from feedsvc.models import Article
-from feedsvc.normalize.arabic import normalize_text
-from feedsvc.topics.compiled import Predicate, TermTable, Truth, compile_node
+from feedsvc.normalize.arabic import normalize_text, word_forms
+from feedsvc.topics.compiled import Accept, TermTable, Truth, compile_accept
 from feedsvc.topics.model import Topic
 from feedsvc.topics.prepared import FIELD_MASKS, PreparedArticle, prepare
 from feedsvc.topics.query import KEYWORD_FIELDS, And, Node, Not, Or, Term
 
 __all__ = ["TopicIndex", "compile_topics"]
 
+# Distinct tokens whose term hits an index remembers; news vocabulary stays well below.
+_TOKEN_MEMO_SIZE = 1 << 18
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,29 +58,29 @@ def _entry(topic: Topic) -> _Entry:
 
 
 class TopicIndex:
-    """The compiled topics; ``match`` answers which topic slugs an article belongs to."""
+    """The compiled topics; ``match`` answers which topic slugs an article belongs to.
+
+    The index memoizes, per distinct token, which of its terms the token's clitic
+    forms satisfy (most tokens satisfy none). The memo is bounded and only ever
+    holds answers, so an index can be shared and reused freely.
+    """
 
     def __init__(self, entries: Sequence[_Entry]) -> None:
         self._entries = tuple(entries)
-        self._by_slug = {entry.topic.slug: i for i, entry in enumerate(self._entries)}
+        self._slugs = tuple(entry.topic.slug for entry in self._entries)
+        self._by_slug = {slug: i for i, slug in enumerate(self._slugs)}
         self._table = TermTable()
         self._accepts = [_compile_entry(entry, self._table) for entry in self._entries]
-        terms = self._table.terms
         self._words: dict[str, list[tuple[int, int]]] = {}
         self._prefixes: dict[str, list[tuple[int, int]]] = {}
         self._keywords: dict[tuple[str, str, bool], list[int]] = {}
-        for term_id, term in enumerate(terms):
+        for term_id, term in enumerate(self._table.terms):
             self._register(term_id, term)
         self._prefix_lengths = sorted({len(prefix) for prefix in self._prefixes})
-        # Topics to evaluate when a term holds; phrase triggers are keyed by a word.
-        self._term_triggers: list[list[int]] = [[] for _ in terms]
-        self._phrase_triggers: dict[str, list[int]] = {}
-        for number, entry in enumerate(self._entries):
-            for term in _trigger_terms(entry.topic.parsed_query.root):
-                if len(term.words) > 1:
-                    self._phrase_triggers.setdefault(max(term.words, key=len), []).append(number)
-                else:
-                    self._term_triggers[self._table.ids[term.key]].append(number)
+        self._triggers = _triggers(self._entries, self._table)
+        self._token_hits: dict[str, tuple[tuple[int, int], ...]] = {}
+        self._quiet_tokens: set[str] = set()
+        self._keyword_hits: dict[tuple[str, str], tuple[int, ...]] = {}
 
     def _register(self, term_id: int, term: Term) -> None:
         if term.field in KEYWORD_FIELDS:
@@ -90,7 +94,7 @@ class TopicIndex:
 
     @property
     def slugs(self) -> tuple[str, ...]:
-        return tuple(entry.topic.slug for entry in self._entries)
+        return self._slugs
 
     def topic(self, slug: str) -> Topic:
         """The topic named ``slug``; raises KeyError for an unknown slug."""
@@ -103,18 +107,26 @@ class TopicIndex:
     def match(self, article: Article | PreparedArticle) -> frozenset[str]:
         """The slugs of the topics ``article`` belongs to (query, exclude, filters)."""
         prepared = article if isinstance(article, PreparedArticle) else prepare(article)
-        candidates, truth = self._scan(prepared)
-        entries, accepts = self._entries, self._accepts
-        return frozenset(entries[n].topic.slug for n in candidates if accepts[n](truth))
+        truth = self._truth(prepared)
+        present, phrase, section, source = truth.present, truth.phrase, prepared.section, prepared.source
+        candidates: set[int] = set()
+        triggers = self._triggers
+        for term_id in present:
+            candidates.update(triggers[term_id])
+        slugs, accepts = self._slugs, self._accepts
+        return frozenset(
+            slugs[number] for number in candidates if accepts[number](present, phrase, section, source)
+        )
 
     def match_scan(self, article: Article | PreparedArticle) -> frozenset[str]:
         """Reference answer without the trigger tables: every topic evaluated."""
         prepared = article if isinstance(article, PreparedArticle) else prepare(article)
-        _, truth = self._scan(prepared)
+        truth = self._truth(prepared)
+        present, phrase, section, source = truth.present, truth.phrase, prepared.section, prepared.source
         return frozenset(
-            entry.topic.slug
-            for entry, accepts in zip(self._entries, self._accepts, strict=True)
-            if accepts(truth)
+            slug
+            for slug, accepts in zip(self._slugs, self._accepts, strict=True)
+            if accepts(present, phrase, section, source)
         )
 
     def explain(self, slug: str, article: Article | PreparedArticle) -> tuple[str, ...]:
@@ -122,7 +134,7 @@ class TopicIndex:
         prefixed ``exclude `` so an operator sees why an article was dropped."""
         topic = self.topic(slug)
         prepared = article if isinstance(article, PreparedArticle) else prepare(article)
-        _, truth = self._scan(prepared)
+        truth = self._truth(prepared)
         ids = self._table.ids
         found = [t.label for t in topic.parsed_query.terms if truth.holds(ids[t.key])]
         if topic.parsed_exclude is not None:
@@ -130,51 +142,77 @@ class TopicIndex:
             found += [f"exclude {t.label}" for t in excluded if truth.holds(ids[t.key])]
         return tuple(dict.fromkeys(found))
 
-    def _scan(self, prepared: PreparedArticle) -> tuple[set[int], Truth]:
-        """Look every form up once: the terms present and the topics they trigger."""
-        words, prefixes, lengths = self._words, self._prefixes, self._prefix_lengths
-        phrase_triggers = self._phrase_triggers
+    def _truth(self, prepared: PreparedArticle) -> Truth:
+        """The word, prefix and keyword terms present: each distinct token once."""
         present: set[int] = set()
-        candidates: set[int] = set()
-        seen: dict[str, int] = {}
-        for form, mask in prepared.form_masks.items():
-            for term_id, wanted in words.get(form, ()):
-                if mask & wanted:
-                    present.add(term_id)
-            if form in phrase_triggers:
-                candidates.update(phrase_triggers[form])
+        known, quiet = self._token_hits, self._quiet_tokens
+        for field_bit, tokens in prepared.distinct:
+            for token in tokens - quiet:
+                hits = known.get(token)
+                if hits is None:
+                    hits = self._hits_of(token)
+                for term_id, wanted in hits:
+                    if wanted & field_bit:
+                        present.add(term_id)
+        present.update(self._keyword_terms("section", prepared.section))
+        present.update(self._keyword_terms("source", prepared.source))
+        return Truth(prepared, self._table, present)
+
+    def _hits_of(self, token: str) -> tuple[tuple[int, int], ...]:
+        """(term id, fields it searches) for each word or prefix term a form of
+        ``token`` satisfies; remembered, up to ``_TOKEN_MEMO_SIZE`` tokens."""
+        words, prefixes, lengths = self._words, self._prefixes, self._prefix_lengths
+        found: list[tuple[int, int]] = []
+        for form in word_forms(token):
+            found += words.get(form, ())
             for length in lengths:
                 if length > len(form):
                     break
-                head = form[:length]
-                if head in prefixes:
-                    seen[head] = seen.get(head, 0) | mask
-                    present.update(t for t, wanted in prefixes[head] if mask & wanted)
-        for field, value in (("section", prepared.section), ("source", prepared.source)):
-            present.update(self._keywords.get((field, value, False), ()))
+                found += prefixes.get(form[:length], ())
+        hits = tuple(dict.fromkeys(found))
+        if len(self._token_hits) + len(self._quiet_tokens) >= _TOKEN_MEMO_SIZE:
+            self._token_hits.clear()
+            self._quiet_tokens.clear()
+        if hits:
+            self._token_hits[token] = hits
+        else:
+            self._quiet_tokens.add(token)
+        return hits
+
+    def _keyword_terms(self, field: str, value: str) -> tuple[int, ...]:
+        """The section: or source: terms ``value`` satisfies, whole or by prefix."""
+        hits = self._keyword_hits.get((field, value))
+        if hits is None:
+            keywords = self._keywords
+            found = list(keywords.get((field, value, False), ()))
             for length in range(1, len(value) + 1):
-                present.update(self._keywords.get((field, value[:length], True), ()))
-        for term_id in present:
-            candidates.update(self._term_triggers[term_id])
-        return candidates, Truth(prepared, self._table.terms, present, seen)
+                found += keywords.get((field, value[:length], True), ())
+            if len(self._keyword_hits) >= _TOKEN_MEMO_SIZE:
+                self._keyword_hits.clear()
+            hits = self._keyword_hits[(field, value)] = tuple(found)
+        return hits
 
 
-def _compile_entry(entry: _Entry, table: TermTable) -> Predicate:
-    """One closure: the section and source filters, the query, then the exclude."""
-    query = compile_node(entry.topic.parsed_query.root, table)
+def _compile_entry(entry: _Entry, table: TermTable) -> Accept:
     parsed_exclude = entry.topic.parsed_exclude
-    exclude = compile_node(parsed_exclude.root, table) if parsed_exclude else None
-    sections, sources = entry.sections, entry.sources
+    exclude = parsed_exclude.root if parsed_exclude is not None else None
+    return compile_accept(entry.topic.parsed_query.root, exclude, entry.sections, entry.sources, table)
 
-    def accepts(truth: Truth) -> bool:
-        prepared = truth.prepared
-        if sections and prepared.section not in sections:
-            return False
-        if sources and prepared.source not in sources:
-            return False
-        return query(truth) and not (exclude is not None and exclude(truth))
 
-    return accepts
+def _triggers(entries: Sequence[_Entry], table: TermTable) -> list[tuple[int, ...]]:
+    """Per term id, the topics to evaluate when it holds. A phrase triggers through
+    its longest word in each field it searches: a necessary condition."""
+    triggers: list[list[int]] = [[] for _ in table.terms]
+    for number, entry in enumerate(entries):
+        for term in _trigger_terms(entry.topic.parsed_query.root):
+            term_id = table.ids[term.key]
+            if not table.is_phrase(term_id):
+                triggers[term_id].append(number)
+                continue
+            longest = max(range(len(term.words)), key=lambda i: len(term.words[i]))
+            for _, word_ids in table.phrase_fields[term_id]:
+                triggers[word_ids[longest]].append(number)
+    return [tuple(dict.fromkeys(topics)) for topics in triggers]
 
 
 def _trigger_terms(node: Node, negated: bool = False) -> list[Term]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feedsvc.normalize.arabic import normalize_text, tokenize, word_forms
+from feedsvc.normalize.arabic import clitic_spellings, normalize_text, tokenize, word_forms
 
 
 @pytest.mark.parametrize(
@@ -80,3 +82,28 @@ def test_word_forms_start_with_the_token(text: str) -> None:
         forms = word_forms(token)
         assert forms[0] == token
         assert all(token.endswith(form) or form.startswith("ال") for form in forms)
+
+
+SPACES = [chr(code) for code in range(0x110000) if chr(code).isspace()]
+MIXED = st.text(
+    alphabet=st.characters(min_codepoint=0x0600, max_codepoint=0x06FF)
+    | st.sampled_from(SPACES)
+    | st.sampled_from("ﻛﻴﻒ\ufe70\ufe72\u00a8\u200b\u200dأإآ\u0654\u0655aBß0٣_-،«»")
+)
+
+
+@pytest.mark.parametrize("space", SPACES)
+def test_every_white_space_character_separates_words(space: str) -> None:
+    assert normalize_text(f"a{space}b") == "a b"
+
+
+@given(MIXED)
+def test_tokenize_by_chunks_equals_tokenizing_the_normalized_text(text: str) -> None:
+    assert tokenize(text) == re.findall(r"[^\W_]+", normalize_text(text))
+
+
+@given(ARABIC)
+def test_clitic_spellings_cover_every_form(text: str) -> None:
+    for token in tokenize(text):
+        for form in word_forms(token):
+            assert token in clitic_spellings(form)

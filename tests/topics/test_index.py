@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feedsvc.errors import TopicConfigError
-from feedsvc.topics import Topic, compile_topics
+from feedsvc.topics import And, Node, Not, PreparedArticle, Term, Topic, compile_topics, prepare
 from tests.topics.topic_articles import make_article
 
 
@@ -54,6 +54,20 @@ def test_phrase_needs_consecutive_words_in_one_field() -> None:
     assert matches('"الأمم المتحدة"', "وقالت للأمم المتحدة")
     assert not matches('"الأمم المتحدة"', "الأمم", "المتحدة")  # no phrase across title and body
     assert not matches('"الأمم المتحدة"', "الأمم الأفريقية المتحدة")
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "expected"),
+    [
+        ('"أمل غزة"', "كامل غزة ثم أمل", False),  # كامل is not أمل with a clitic
+        ('"الأمن غزة"', "الأمنية غزة ثم الأمن", False),  # a longer word is not the word
+        ('"غزة رفح"', "رفح غزة", False),
+        ('"غزة رفح"', "وغزة ورفح", True),
+        ('"غزة رفح"', "وغزة ورفح" + " كلمة" * 60_000, True),  # within the bounded field
+    ],
+)
+def test_phrase_word_boundaries(query: str, text: str, expected: bool) -> None:
+    assert matches(query, "خبر", text) is expected
 
 
 def test_field_scopes() -> None:
@@ -132,3 +146,78 @@ def test_index_agrees_with_scanning_every_topic(qs: list[str], title: list[str],
     index = compile_topics([topic(f"t{n}", q) for n, q in enumerate(qs)])
     article = make_article(" ".join(title), " ".join(body), tags=("غزة",))
     assert index.match(article) == index.match_scan(article)
+
+
+# Random topic sets over a small vocabulary, so that terms, clitic forms, prefixes and
+# phrases collide often; checked against every topic evaluated on its parsed tree.
+POOL = ["غزة", "رفح", "الأمم", "المتحدة", "سوريا", "السوري", "لافروف", "كامل", "أمل", "بحر", "الحرب", "حرب", "مجلس", "الأمن", "الأمنية"]
+SPELLINGS = st.sampled_from(["", "و", "ل", "ب", "ال", "وال", "لل", "فال"])
+FIELDS = st.sampled_from(["", "title:", "body:", "tag:"])
+
+
+@st.composite
+def random_terms(draw: st.DrawFn) -> str:
+    kind = draw(st.sampled_from(["word", "prefix", "phrase", "section"]))
+    if kind == "section":
+        return "section:" + draw(st.sampled_from(["news", "sport", "middle*"]))
+    scope = draw(FIELDS)
+    if kind == "phrase":
+        words = draw(st.lists(st.sampled_from(POOL), min_size=2, max_size=3))
+        return f'{scope}"{" ".join(words)}"'
+    word = draw(st.sampled_from(POOL))
+    return scope + (word[: draw(st.integers(2, max(2, len(word) - 1)))] + "*" if kind == "prefix" else word)
+
+
+@st.composite
+def random_queries(draw: st.DrawFn) -> str:
+    terms = draw(st.lists(random_terms(), min_size=1, max_size=5))
+    text = terms[0]
+    for term in terms[1:]:
+        op = draw(st.sampled_from([" ", " OR ", " AND ", " NOT ", " OR NOT "]))
+        text = f"({text}){op}{term}" if draw(st.booleans()) else f"{text}{op}{term}"
+    return f"{terms[0]} AND ({text})" if "NOT" in text else text
+
+
+@st.composite
+def random_texts(draw: st.DrawFn, size: int) -> str:
+    words = draw(st.lists(st.tuples(SPELLINGS, st.sampled_from(POOL)), max_size=size))
+    return " ".join(clitic + word for clitic, word in words)
+
+
+def holds(node: Node, prepared: PreparedArticle) -> bool:
+    if isinstance(node, Term):
+        return prepared.term_matches(node)
+    if isinstance(node, Not):
+        return not holds(node.operand, prepared)
+    parts = (holds(child, prepared) for child in node.operands)
+    return all(parts) if isinstance(node, And) else any(parts)
+
+
+def reference(topics: list[Topic], prepared: PreparedArticle) -> frozenset[str]:
+    return frozenset(
+        t.slug
+        for t in topics
+        if (not t.sections or prepared.section in t.sections)
+        and holds(t.parsed_query.root, prepared)
+        and not (t.parsed_exclude is not None and holds(t.parsed_exclude.root, prepared))
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(random_queries(), st.one_of(st.none(), random_queries()), st.booleans()), min_size=1, max_size=12),
+    random_texts(8), random_texts(40), st.lists(random_texts(3), max_size=3), st.sampled_from(["news", "sport", "middle_east"]),
+)
+def test_random_topic_sets_agree_with_scan_and_reference(
+    specs: list[tuple[str, str | None, bool]], title: str, body: str, tags: list[str], section: str
+) -> None:
+    topics = [
+        topic(f"t{n}", query, exclude=exclude, sections=("news",) if scoped else ())
+        for n, (query, exclude, scoped) in enumerate(specs)
+    ]
+    index = compile_topics(topics)
+    article = make_article(title, body, section=section, tags=tuple(tags))
+    expected = reference(topics, prepare(article))
+    assert index.match(article) == expected
+    assert index.match_scan(article) == expected
+    assert index.match(index.prepare(article)) == expected  # a prepared article, reused
