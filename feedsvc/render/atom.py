@@ -17,7 +17,7 @@ from typing import Any
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 import feedsvc
 from feedsvc.models import Article

@@ -12,7 +12,7 @@ from datetime import datetime
 from email.utils import format_datetime
 from urllib.parse import urldefrag
 
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 from . import fields
 from .ids import anchor_for
