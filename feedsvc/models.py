@@ -118,6 +118,9 @@ class PollState:
     consecutive_failures: int = 0
     # Upstream validators per feed URL: ((url, etag, last_modified), ...)
     validators: tuple[tuple[str, str | None, str | None], ...] = ()
+    # What each feed listed last time, newest first: ((url, (article id, ...)), ...);
+    # an article that vanishes from the middle of a feed is re-checked for retraction.
+    feed_items: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def article_id(source: str, native_id: str) -> str:

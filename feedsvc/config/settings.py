@@ -82,8 +82,25 @@ class FetchSettings:
 @dataclass(frozen=True, slots=True)
 class SchedulerSettings:
     tick: timedelta = setting(timedelta(seconds=5), "How often the scheduler looks for due sources.")
-    jitter: float = setting(0.1, "Random spread of poll times, as a fraction of the interval (0-0.5).")
     max_backoff: timedelta = setting(timedelta(hours=1), "Longest wait between polls of a failing source.")
+
+
+@dataclass(frozen=True, slots=True)
+class DedupeSettings:
+    retractions: str = setting(
+        "remove", "An article whose page answers 404/410: 'remove' it from every feed, or 'keep' it."
+    )
+    min_tokens: int = setting(
+        40, "Bodies with fewer normalized words get no content fingerprint and no near-duplicate check."
+    )
+    threshold: float = setting(
+        0.5, "Word-trigram Jaccard similarity at or above which two bodies are the same story."
+    )
+    window: timedelta = setting(
+        timedelta(days=3), "Near-duplicate candidates must be published within this span of each other."
+    )
+    num_perm: int = setting(128, "MinHash values per signature (a multiple of bands).")
+    bands: int = setting(32, "LSH bands over the signature; more bands find more candidates.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +117,7 @@ class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    dedupe: DedupeSettings = field(default_factory=DedupeSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     sources: tuple[SourceSettings, ...] = field(default_factory=lambda: (SourceSettings(),))
 
@@ -116,6 +134,7 @@ TABLES: dict[str, type] = {
     "storage": StorageSettings,
     "fetch": FetchSettings,
     "scheduler": SchedulerSettings,
+    "dedupe": DedupeSettings,
     "logging": LoggingSettings,
     "sources": SourceSettings,
 }

@@ -25,6 +25,7 @@ def validate(settings: Settings) -> Iterator[Problem]:
     yield from _storage(settings)
     yield from _fetch(settings)
     yield from _scheduler_and_logging(settings)
+    yield from _dedupe(settings)
     seen: set[str] = set()
     for index, source in enumerate(settings.sources):
         yield from _source(index, source, seen)
@@ -73,14 +74,26 @@ def _fetch(settings: Settings) -> Iterator[Problem]:
 
 
 def _scheduler_and_logging(settings: Settings) -> Iterator[Problem]:
-    if not 0 <= settings.scheduler.jitter <= 0.5:
-        yield _problem("scheduler", "jitter", f"{settings.scheduler.jitter} is outside 0-0.5")
     if settings.scheduler.tick < timedelta(seconds=1):
         yield _problem("scheduler", "tick", "must be at least 1s")
     if settings.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         yield _problem("logging", "level", f"{settings.logging.level!r} is not DEBUG, INFO, WARNING or ERROR")
     if settings.logging.format not in ("text", "json"):
         yield _problem("logging", "format", f"{settings.logging.format!r} is not 'text' or 'json'")
+
+
+def _dedupe(settings: Settings) -> Iterator[Problem]:
+    dedupe = settings.dedupe
+    if dedupe.retractions not in ("remove", "keep"):
+        yield _problem("dedupe", "retractions", f"{dedupe.retractions!r} is not 'remove' or 'keep'")
+    if not 0 < dedupe.threshold <= 1:
+        yield _problem("dedupe", "threshold", f"{dedupe.threshold} is outside (0, 1]")
+    if dedupe.min_tokens < 1:
+        yield _problem("dedupe", "min_tokens", "must be at least 1")
+    if dedupe.bands < 1 or dedupe.num_perm % dedupe.bands:
+        yield _problem("dedupe", "bands", f"{dedupe.bands} must divide num_perm ({dedupe.num_perm})")
+    if dedupe.window <= timedelta(0):
+        yield _problem("dedupe", "window", "must be longer than 0")
 
 
 def _source(index: int, source: SourceSettings, seen: set[str]) -> Iterator[Problem]:

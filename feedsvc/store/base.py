@@ -70,11 +70,26 @@ class Store(Protocol):
         """The article id an alias (canonical URL, fingerprint, old id) points at."""
 
     async def save_article(
-        self, article: Article, topics: Collection[str], aliases: Sequence[str] = ()
+        self, article: Article, topics: Collection[str], aliases: Sequence[str] = (),
+        fingerprint: str | None = None,
     ) -> SaveOutcome:
-        """Insert or replace the article, its topic memberships and aliases, atomically.
+        """Insert or replace the article, its topic memberships, aliases and content
+        fingerprint, atomically.
 
         An article whose ``content_hash`` and topics equal the stored ones is not written.
+        """
+
+    async def add_aliases(self, article_id: str, keys: Sequence[str]) -> None:
+        """Record more keys (URLs, ``id:<duplicate id>``) that name this article."""
+
+    async def by_fingerprint(self, fingerprint: str) -> Article | None:
+        """The earliest published live article with this content fingerprint."""
+
+    async def absorb(self, survivor_id: str, absorbed_id: str) -> frozenset[str]:
+        """Fold a stored later copy into the surviving article, atomically: the copy
+        leaves every feed, and its id, URL and aliases name the survivor from now on.
+
+        Returns the topics the copy was in.
         """
 
     async def retract_article(self, article_id: str, *, keep: bool = False) -> bool:
@@ -103,8 +118,9 @@ class Store(Protocol):
     async def drop_topic(self, topic: str) -> None:
         """Forget a removed topic's memberships."""
 
-    def iter_articles(self, batch_size: int = 500) -> AsyncIterator[Article]:
-        """Every live article, oldest first, read in batches."""
+    def iter_articles(self, batch_size: int = 500, since: datetime | None = None
+                      ) -> AsyncIterator[Article]:
+        """Every live article (published at or after ``since``), oldest first, in batches."""
 
     async def count_articles(self, source: str | None = None) -> int:
         """Live articles, of one source or of all."""

@@ -6,6 +6,7 @@ since the epoch (UTC): exact, index-friendly and the same in every backend.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +33,7 @@ def _time(value: str | None) -> datetime | None:
 
 def encode_article(article: Article) -> bytes:
     image = {"url": article.image.url, "caption": article.image.caption} if article.image else None
-    return orjson.dumps({
+    return _dumps({
         "id": article.id, "source": article.source, "url": article.url, "title": article.title,
         "summary": article.summary, "content_html": article.content_html,
         "content_text": article.content_text, "published": article.published.isoformat(),
@@ -43,8 +44,22 @@ def encode_article(article: Article) -> bytes:
     })
 
 
+def _dumps(value: dict[str, Any]) -> bytes:
+    """orjson refuses lone surrogates; the stdlib escapes them (``\\ud800``) and reads them back.
+
+    The renderers drop them on the way out, so an article carrying one must still be storable.
+    """
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=True).encode("ascii")
+
+
 def decode_article(blob: bytes) -> Article:
-    data: dict[str, Any] = orjson.loads(blob)
+    try:
+        data: dict[str, Any] = orjson.loads(blob)
+    except orjson.JSONDecodeError:  # written by _dumps' fallback
+        data = json.loads(blob)
     image = data.get("image")
     return Article(
         id=data["id"], source=data["source"], url=data["url"], title=data["title"],
@@ -65,6 +80,7 @@ def encode_poll_state(state: PollState) -> bytes:
         "last_attempt_at": _iso(state.last_attempt_at), "last_error": state.last_error,
         "consecutive_failures": state.consecutive_failures,
         "validators": [list(v) for v in state.validators],
+        "feed_items": [[url, list(ids)] for url, ids in state.feed_items],
     })
 
 
@@ -76,6 +92,7 @@ def decode_poll_state(source: str, blob: bytes) -> PollState:
         last_attempt_at=_time(data.get("last_attempt_at")), last_error=data.get("last_error"),
         consecutive_failures=int(data.get("consecutive_failures", 0)),
         validators=tuple((v[0], v[1], v[2]) for v in data.get("validators", ())),
+        feed_items=tuple((url, tuple(ids)) for url, ids in data.get("feed_items", ())),
     )
 
 

@@ -55,4 +55,9 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         CREATE INDEX page_state_retry ON page_state (source, failures, next_attempt_at);
     """),
+    (2, "content fingerprints for the dedupe ladder", """
+        ALTER TABLE articles ADD COLUMN fingerprint TEXT;
+        CREATE INDEX articles_fingerprint ON articles (fingerprint, published)
+            WHERE fingerprint IS NOT NULL;
+    """),
 )

@@ -121,7 +121,8 @@ class SQLiteStore:
         return str(rows[0][0]) if rows else None
 
     async def save_article(
-        self, article: Article, topics: Collection[str], aliases: Sequence[str] = ()
+        self, article: Article, topics: Collection[str], aliases: Sequence[str] = (),
+        fingerprint: str | None = None,
     ) -> SaveOutcome:
         async def work(db: aiosqlite.Connection) -> SaveOutcome:
             cursor = await db.execute(
@@ -133,12 +134,12 @@ class SQLiteStore:
                 return SaveOutcome.UNCHANGED
             published = to_micros(article.published)
             await db.execute(
-                "INSERT INTO articles (id, source, published, updated, content_hash, live, body) "
-                "VALUES (?, ?, ?, ?, ?, 1, ?) ON CONFLICT (id) DO UPDATE SET "
+                "INSERT INTO articles (id, source, published, updated, content_hash, live, body, "
+                "fingerprint) VALUES (?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (id) DO UPDATE SET "
                 "updated = excluded.updated, content_hash = excluded.content_hash, "
-                "body = excluded.body",
+                "body = excluded.body, fingerprint = excluded.fingerprint",
                 (article.id, article.source, published, to_micros(article.updated),
-                 article.content_hash, encode_article(article)))
+                 article.content_hash, encode_article(article), fingerprint))
             await db.execute("DELETE FROM topic_articles WHERE article_id = ?", (article.id,))
             await db.executemany(
                 "INSERT INTO topic_articles (topic, article_id, published) VALUES (?, ?, ?)",
@@ -147,6 +148,36 @@ class SQLiteStore:
                 "INSERT OR IGNORE INTO aliases (key, article_id) VALUES (?, ?)",
                 [(key, article.id) for key in aliases])
             return SaveOutcome.UPDATED if existing else SaveOutcome.NEW
+
+        return await self._write(work)
+
+    async def add_aliases(self, article_id: str, keys: Sequence[str]) -> None:
+        async def work(db: aiosqlite.Connection) -> None:
+            await db.executemany("INSERT OR IGNORE INTO aliases (key, article_id) VALUES (?, ?)",
+                                 [(key, article_id) for key in keys])
+
+        await self._write(work)
+
+    async def by_fingerprint(self, fingerprint: str) -> Article | None:
+        rows = await self._read(
+            "SELECT body FROM articles WHERE fingerprint = ? AND live = 1 "
+            "ORDER BY published, id LIMIT 1", (fingerprint,))
+        return decode_article(rows[0][0]) if rows else None
+
+    async def absorb(self, survivor_id: str, absorbed_id: str) -> frozenset[str]:
+        async def work(db: aiosqlite.Connection) -> frozenset[str]:
+            topics = frozenset(row[0] for row in await db.execute_fetchall(
+                "SELECT topic FROM topic_articles WHERE article_id = ?", (absorbed_id,)))
+            rows = list(await db.execute_fetchall(
+                "SELECT body FROM articles WHERE id = ?", (absorbed_id,)))
+            await db.execute("UPDATE articles SET live = 0 WHERE id = ?", (absorbed_id,))
+            await db.execute("DELETE FROM topic_articles WHERE article_id = ?", (absorbed_id,))
+            await db.execute("UPDATE aliases SET article_id = ? WHERE article_id = ?",
+                             (survivor_id, absorbed_id))
+            keys = [f"id:{absorbed_id}"] + ([decode_article(rows[0][0]).url] if rows else [])
+            await db.executemany("INSERT OR REPLACE INTO aliases (key, article_id) VALUES (?, ?)",
+                                 [(key, survivor_id) for key in keys])
+            return topics
 
         return await self._write(work)
 
@@ -229,8 +260,9 @@ class SQLiteStore:
 
         await self._write(work)
 
-    async def iter_articles(self, batch_size: int = 500) -> AsyncIterator[Article]:
-        after = (-1, "")
+    async def iter_articles(self, batch_size: int = 500, since: datetime | None = None
+                            ) -> AsyncIterator[Article]:
+        after = (to_micros(since) - 1 if since else -1, "")
         while True:
             rows = await self._read(
                 "SELECT published, id, body FROM articles WHERE live = 1 AND (published, id) > (?, ?) "

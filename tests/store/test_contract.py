@@ -125,3 +125,35 @@ async def test_poll_and_page_state_round_trip(store: Store) -> None:
     assert await store.get_page_states(["rt-arabic:1", "rt-arabic:2"]) == {"rt-arabic:1": page}
     assert await store.due_page_retries("rt-arabic", T0 - timedelta(seconds=1), 10) == []
     assert await store.due_page_retries("rt-arabic", T0, 10) == [page]
+
+
+async def test_fingerprint_finds_the_earliest_live_article(store: Store) -> None:
+    first, later = make_article(1), make_article(2)
+    await store.save_article(later, set(), fingerprint="fp1")
+    await store.save_article(first, set(), fingerprint="fp1")
+    found = await store.by_fingerprint("fp1")
+    assert found is not None and found.id == first.id
+    await store.retract_article(first.id)
+    found = await store.by_fingerprint("fp1")
+    assert found is not None and found.id == later.id
+    assert await store.by_fingerprint("other") is None
+
+
+async def test_absorb_folds_a_copy_into_the_survivor(store: Store) -> None:
+    original, copy = make_article(1), make_article(2)
+    await store.save_article(copy, {"syria"}, aliases=["https://mirror.example/copy/"])
+    await store.save_article(original, {"syria"})
+    assert await store.absorb(original.id, copy.id) == frozenset({"syria"})
+    assert [a.id for a in await store.topic_page("syria", limit=10)] == [original.id]
+    assert [a.id for a in await store.topic_page(ALL_TOPIC, limit=10)] == [original.id]
+    for key in (f"id:{copy.id}", copy.url, "https://mirror.example/copy/"):
+        assert await store.resolve_alias(key) == original.id
+    await store.add_aliases(original.id, ["https://arabic.rt.com/x/"])
+    assert await store.resolve_alias("https://arabic.rt.com/x/") == original.id
+
+
+async def test_iter_articles_since(store: Store) -> None:
+    for n in range(1, 6):
+        await store.save_article(make_article(n), set())
+    recent = [a.id async for a in store.iter_articles(since=make_article(4).published)]
+    assert recent == [make_article(4).id, make_article(5).id]
