@@ -1,0 +1,73 @@
+"""``feedsvc demo``: the offline replica of the site and feedsvc polling it, in one process.
+
+A newcomer without internet sees filled topic feeds after the first poll: the replica
+serves on ``--replica-port``, feedsvc on ``--port`` with the shipped topics and a
+database under ``--data``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from aiohttp import web
+
+from feedsvc.config import FetchSettings, ServerSettings, Settings, SourceSettings, StorageSettings
+from feedsvc.logsetup import configure_logging
+from feedsvc.replica import ReplicaSite, create_replica_app
+
+SHIPPED_TOPICS = Path(__file__).resolve().parent.parent / "config" / "topics.toml"
+
+
+def demo_settings(port: int, replica_url: str, data_dir: Path, topics_file: Path) -> Settings:
+    source = SourceSettings(
+        name="rt-arabic", base_url=replica_url, feeds=("/rss/", "/rss/sport/", "/rss/business/"),
+        interval=timedelta(minutes=1), mirror_hosts=(replica_url.replace("127.0.0.1", "localhost"),))
+    return Settings(
+        config_path=data_dir / "demo.toml", topics_file=topics_file,
+        server=ServerSettings(port=port, public_url=f"http://127.0.0.1:{port}"),
+        storage=StorageSettings(url="sqlite:///" + str((data_dir / "feedsvc.db").resolve())),
+        # The replica is ours: no need to wait a second between pages.
+        fetch=replace(FetchSettings(), min_host_delay=0.05),
+        sources=(source,),
+    )
+
+
+def run_demo(*, port: int, replica_port: int, data_dir: Path, topics_file: Path | None = None) -> int:
+    configure_logging("INFO", "text")
+    topics = topics_file or SHIPPED_TOPICS
+    if not topics.exists():
+        print(f"{topics}: missing; run the demo from a checkout of the project", file=sys.stderr)
+        return 1
+    data_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(_serve(port, replica_port, data_dir, topics))
+    return 0
+
+
+async def _serve(port: int, replica_port: int, data_dir: Path, topics: Path) -> None:
+    from feedsvc.web.app import create_app
+    replica_url = f"http://127.0.0.1:{replica_port}"
+    site = ReplicaSite(base_url=replica_url)
+    runners = [web.AppRunner(create_replica_app(site), access_log=None),
+               web.AppRunner(create_app(demo_settings(port, replica_url, data_dir, topics)),
+                             access_log=None)]
+    for runner, bind_port in zip(runners, (replica_port, port), strict=True):
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", bind_port).start()
+    print(f"replica of the site: {replica_url}/rss/\n"
+          f"feedsvc:             http://127.0.0.1:{port}/  (Ctrl-C stops both)", file=sys.stderr)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for runner in reversed(runners):
+            await runner.cleanup()

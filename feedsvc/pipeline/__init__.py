@@ -1,0 +1,276 @@
+"""The pipeline: one poll of one source, wiring every stage together.
+
+    fetch feeds → discover items → plan pages → fetch pages → extract → normalize
+      → match topics → store → tell the render cache which topics changed
+
+Only this module and the web layer read the clock; every decision below is a pure
+function of values. Errors are handled (and logged once) here: a failing feed or
+page never stops the rest of the poll, and what was stored stays stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from feedsvc.config import DedupeSettings, SourceSettings
+from feedsvc.discover import SiteIdentity, parse_rss
+from feedsvc.errors import ExtractError, FeedsvcError, FetchError, HTTPStatusError, ParseError
+from feedsvc.extract import extract_article
+from feedsvc.models import Article, FeedItem, FetchResult, PollState
+from feedsvc.normalize.article import build_article
+from feedsvc.pipeline.decide import feed_signature, plan_pages, retry_at, vanished
+from feedsvc.pipeline.identity import Identity
+from feedsvc.store import PageState, SaveOutcome, Store
+
+log = logging.getLogger("feedsvc.pipeline")
+
+PAGE_RETRY_BASE = timedelta(minutes=5)
+PAGE_RETRY_CAP = timedelta(hours=6)
+
+
+class Fetch(Protocol):
+    async def get(self, url: str, *, etag: str | None = None,
+                  last_modified: str | None = None) -> FetchResult: ...
+
+
+class Matcher(Protocol):
+    def match(self, article: Article) -> frozenset[str]: ...
+
+
+@dataclass(slots=True)
+class PollReport:
+    source: str
+    started_at: datetime
+    feeds_ok: int = 0
+    feeds_not_modified: int = 0
+    feed_errors: list[str] = field(default_factory=list)
+    items: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    retracted: int = 0
+    duplicates: int = 0
+    rechecked: int = 0
+    page_errors: int = 0
+    deferred: int = 0
+    changed_topics: set[str] = field(default_factory=set)
+    ttl: timedelta | None = None
+    fresh_until: datetime | None = None
+
+    @property
+    def failed(self) -> bool:
+        """Every feed of the source failed: nothing was learnt."""
+        return bool(self.feed_errors) and self.feeds_ok + self.feeds_not_modified == 0
+
+    @property
+    def error(self) -> str | None:
+        return "; ".join(self.feed_errors) or None
+
+
+class Pipeline:
+    def __init__(self, *, store: Store, fetcher: Fetch, matcher: Callable[[], Matcher],
+                 clock: Callable[[], datetime], dedupe: DedupeSettings | None = None,
+                 on_change: Callable[[set[str]], Awaitable[None]] | None = None) -> None:
+        self.store = store
+        self.dedupe = dedupe or DedupeSettings()
+        self.identity = Identity(store, self.dedupe)
+        self.fetcher = fetcher
+        self.matcher = matcher  # called per poll: topic edits apply to the next article
+        self.clock = clock
+        self.on_change = on_change
+
+    async def poll(self, source: SourceSettings) -> PollReport:
+        """Poll one source once; never raises for upstream faults (they are in the report)."""
+        report = PollReport(source.name, self.clock())
+        state = await self.store.get_poll_state(source.name)
+        items, validators, listed = await self._read_feeds(source, state, report)
+        report.items = len(items)
+        await self._store_items(source, items, report)
+        await self._recheck_vanished(source, state, listed, report)
+        await self._retry_failed_pages(source, report)
+        await self.store.save_poll_state(replace(state, validators=validators, feed_items=listed))
+        if report.changed_topics and self.on_change is not None:
+            await self.on_change(report.changed_topics)
+        return report
+
+    # -- feeds ------------------------------------------------------------------------
+
+    async def _read_feeds(self, source: SourceSettings, state: PollState, report: PollReport
+                          ) -> tuple[list[FeedItem], Validators, Listings]:
+        site = SiteIdentity(source.name, source.base_url, source.mirror_hosts)
+        known = {url: (etag, modified) for url, etag, modified in state.validators}
+        listed = dict(state.feed_items)
+        items: dict[str, FeedItem] = {}
+        validators = []
+        for feed_url in _feed_urls(source):
+            etag, modified = known.get(feed_url, (None, None))
+            try:
+                result = await self.fetcher.get(feed_url, etag=etag, last_modified=modified)
+                if result.not_modified:
+                    report.feeds_not_modified += 1
+                else:
+                    document = parse_rss(result.body, site, now=self.clock())
+                    report.feeds_ok += 1
+                    report.ttl = max(filter(None, (report.ttl, document.ttl)), default=None)
+                    etag, modified = result.etag, result.last_modified
+                    listed[feed_url] = tuple(item.article_id for item in document.items)
+                    for item in document.items:  # the same article in several feeds: once
+                        items.setdefault(item.native_id, item)
+                report.fresh_until = _later(report.fresh_until, result.fresh_until)
+            except (FetchError, ParseError) as exc:
+                report.feed_errors.append(f"{feed_url}: {_reason(exc)}")
+                log.warning("feed.failed source=%s url=%s error=%s", source.name, feed_url, _reason(exc))
+                if isinstance(exc, HTTPStatusError) and exc.retry_after:
+                    report.fresh_until = _later(report.fresh_until, exc.retry_after)
+            validators.append((feed_url, etag, modified))
+        listings = tuple((url, listed[url]) for url in _feed_urls(source) if url in listed)
+        return list(items.values()), tuple(validators), listings
+
+    # -- pages ------------------------------------------------------------------------
+
+    async def _store_items(self, source: SourceSettings, items: list[FeedItem],
+                           report: PollReport) -> None:
+        live = [i for i in items if not await self.store.is_tombstoned(i.article_id)]
+        states = await self.store.get_page_states([i.article_id for i in live])
+        plan = plan_pages(live, states, now=self.clock(), refresh_window=source.refresh_window,
+                          budget=source.max_pages_per_poll, fetch_pages=source.fetch_pages)
+        report.deferred = plan.deferred
+        for item in plan.feed_only:
+            await self._save(source, build_article(item, None, fetched_at=self.clock()), (item.url,), report)
+        for item in plan.fetch:
+            await self._fetch_page(source, item, states.get(item.article_id), report)
+
+    async def _fetch_page(self, source: SourceSettings, item: FeedItem, state: PageState | None,
+                          report: PollReport) -> None:
+        state = state or PageState(item.article_id, item.url)
+        now = self.clock()
+        try:
+            result = await self.fetcher.get(item.url, etag=state.etag if state.fetched else None,
+                                            last_modified=state.last_modified if state.fetched else None)
+            if not result.not_modified:
+                raw = extract_article(result.body, result.final_url, now=now,
+                                      site_tz=ZoneInfo(source.site_timezone), charset=result.charset)
+                article = build_article(item, raw, fetched_at=now)
+                await self._save(source, article, (item.url, result.final_url), report)
+            state = replace(state, url=item.url, feed_signature=feed_signature(item),
+                            etag=result.etag, last_modified=result.last_modified, failures=0,
+                            next_attempt_at=None, last_error=None, fetched=True)
+        except HTTPStatusError as exc:
+            if exc.status in (404, 410) and state.fetched:
+                await self._retract(item.article_id, report)
+            state = self._page_failed(state, item, exc, report)
+        except (FetchError, ExtractError) as exc:
+            if not state.fetched:  # keep the feed's version until the page can be read
+                await self._save(source, build_article(item, None, fetched_at=now), (item.url,), report)
+            state = self._page_failed(state, item, exc, report)
+        await self.store.save_page_state(state)
+
+    def _page_failed(self, state: PageState, item: FeedItem, exc: FeedsvcError,
+                     report: PollReport) -> PageState:
+        report.page_errors += 1
+        failures = state.failures + 1
+        log.warning("page.failed source=%s article=%s url=%s failures=%d error=%s",
+                    item.source, item.article_id, item.url, failures, _reason(exc))
+        return replace(state, failures=failures, last_error=_reason(exc),
+                       feed_signature=feed_signature(item),
+                       next_attempt_at=retry_at(self.clock(), failures, base=PAGE_RETRY_BASE,
+                                                cap=PAGE_RETRY_CAP))
+
+    async def _recheck_vanished(self, source: SourceSettings, state: PollState,
+                                listed: Listings, report: PollReport) -> None:
+        """Pages of articles that left a feed early are fetched again: a 404/410 retracts."""
+        before = dict(state.feed_items)
+        gone = {article_id for url, ids in listed for article_id in vanished(before.get(url, ()), ids)}
+        still_listed = {article_id for _, ids in listed for article_id in ids}
+        page_states = await self.store.get_page_states(sorted(gone - still_listed))
+        for article_id, page in page_states.items():
+            item = await self._stored_item(article_id)
+            if item is not None:
+                report.rechecked += 1
+                await self._fetch_page(source, item, page, report)
+
+    async def _retry_failed_pages(self, source: SourceSettings, report: PollReport) -> None:
+        """Pages that failed earlier and fell out of the feed are still retried."""
+        for state in await self.store.due_page_retries(source.name, self.clock(), limit=10):
+            item = await self._stored_item(state.article_id)
+            if item is not None:
+                await self._fetch_page(source, item, state, report)
+
+    async def _stored_item(self, article_id: str) -> FeedItem | None:
+        stored = await self.store.get_article(article_id)
+        if stored is None or await self.store.is_tombstoned(article_id):
+            return None
+        return FeedItem(source=stored.source, native_id=article_id.split(":", 1)[1],
+                        url=stored.url, title=stored.title, summary=stored.summary,
+                        published=stored.published, image=stored.image, section=stored.section,
+                        categories=stored.tags)
+
+    # -- store ------------------------------------------------------------------------
+
+    async def _save(self, source: SourceSettings, article: Article, aliases: Iterable[str],
+                    report: PollReport) -> None:
+        """Climb the identity ladder, then store the article, or record it as a copy."""
+        resolution, keys = await self.identity.resolve(article, source, self.clock())
+        if resolution.article_id != article.id or await self.store.is_tombstoned(article.id):
+            # a copy of a stored (or retracted) story: its keys now name the survivor
+            await self.store.add_aliases(resolution.article_id,
+                                         [f"id:{article.id}", *resolution.aliases_to_add, *aliases])
+            report.duplicates += resolution.article_id != article.id
+            log.info("article.duplicate article=%s survivor=%s rung=%s", article.id,
+                     resolution.article_id, resolution.rung)
+            return
+        previous = await self.store.get_article(article.id)
+        if previous is not None:
+            # published never changes once known; `updated` follows the page's own
+            # modified time and never goes back
+            article = replace(article, published=previous.published,
+                              updated=max(article.updated, previous.updated))
+        if resolution.absorbed is not None:
+            report.changed_topics |= await self.store.absorb(article.id, resolution.absorbed)
+            self.identity.forget(resolution.absorbed)
+            report.duplicates += 1
+            log.info("article.duplicate article=%s survivor=%s rung=%s", resolution.absorbed,
+                     article.id, resolution.rung)
+        topics = self.matcher().match(article)
+        outcome = await self.store.save_article(
+            article, topics, sorted({*aliases, *resolution.aliases_to_add}), keys.fingerprint)
+        self.identity.remember(keys)
+        if outcome is SaveOutcome.NEW:
+            report.new += 1
+        elif outcome is SaveOutcome.UPDATED:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+            return
+        old_topics = self.matcher().match(previous) if previous is not None else frozenset()
+        report.changed_topics |= set(topics) | set(old_topics) | {"all"}
+
+    async def _retract(self, article_id: str, report: PollReport) -> None:
+        stored = await self.store.get_article(article_id)
+        self.identity.forget(article_id)
+        if await self.store.retract_article(article_id, keep=self.dedupe.retractions == "keep"):
+            report.retracted += 1
+            report.changed_topics |= {"all"} | set(self.matcher().match(stored) if stored else ())
+            log.info("article.retracted article=%s", article_id)
+
+
+Validators = tuple[tuple[str, str | None, str | None], ...]
+Listings = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _feed_urls(source: SourceSettings) -> list[str]:
+    base = source.base_url.rstrip("/")
+    return [feed if "://" in feed else f"{base}/{feed.lstrip('/')}" for feed in source.feeds]
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    return max(filter(None, (a, b)), default=None)

@@ -1,0 +1,195 @@
+"""Request handlers: look up what is ready, add headers. Nothing here renders a feed."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
+import orjson
+from aiohttp import web
+from multidict import CIMultiDictProxy
+
+from feedsvc.render import TopicSummary, render_index, render_opml
+from feedsvc.store import ALL_TOPIC
+from feedsvc.web.feedcache import ALL_DESCRIPTION, ALL_TITLE, FORMATS, RenderedFeed
+from feedsvc.web.keys import (
+    CLOCK,
+    FEED_COUNTERS,
+    FEEDS,
+    METRICS,
+    POLLER,
+    READY,
+    SETTINGS,
+    STORE,
+    TOPICS,
+)
+from feedsvc.web.paging import BadRequest, parse_feed_query, reject_parameters
+
+JSON = "application/json"
+
+
+async def feed(request: web.Request) -> web.StreamResponse:
+    """A topic feed from the cache: a lookup and prepared headers; renders only on a miss."""
+    match = request.match_info
+    slug, fmt = match["slug"], match["fmt"]
+    app = request.app
+    feeds = app[FEEDS]
+    # the fast path: a subscription URL, already rendered
+    rendered = None if request.query_string else feeds.first_page(slug, fmt)
+    counters = app[FEED_COUNTERS]
+    if rendered is None:
+        rendered = await _lookup_or_render(request, slug, fmt)
+    else:
+        counters.hit()
+    headers = request.headers
+    if _not_modified(headers, rendered):
+        response = web.Response(status=304, headers=rendered.not_modified_headers)
+    else:
+        coding = _encoding(headers.get("Accept-Encoding", ""))
+        response = web.Response(body=rendered.bodies[coding], headers=rendered.full_headers[coding])
+    counters.request(slug, fmt, response.status)
+    return response
+
+
+async def _lookup_or_render(request: web.Request, slug: str, fmt: str) -> RenderedFeed:
+    """Check the format, the topic and the parameters; then the cache, else render."""
+    feeds = request.app[FEEDS]
+    if fmt not in FORMATS:
+        raise BadRequest(f"unknown format {fmt[:20]!r}: use .atom or .json")
+    if not feeds.known(slug):
+        if slug in request.app[TOPICS].removed:
+            raise web.HTTPGone(text=f"topic {slug!r} was removed")
+        raise web.HTTPNotFound(text=f"no topic {slug[:60]!r}; see /api/topics")
+    query = parse_feed_query(request.query, default_limit=feeds.default_limit(slug),
+                             max_limit=request.app[SETTINGS].server.max_feed_size)
+    counters = request.app[FEED_COUNTERS]
+    if (rendered := feeds.lookup(slug, fmt, query.limit, query.cursor_token)) is not None:
+        counters.hit()
+        return rendered
+    counters.miss()
+    return await feeds.get(slug, fmt, query)
+
+
+async def preflight(request: web.Request) -> web.Response:
+    """CORS preflight of the JSON endpoints (a conditional GET from a page needs one)."""
+    return web.Response(status=204, headers={
+        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+        "Access-Control-Allow-Headers": "If-None-Match, If-Modified-Since",
+        "Access-Control-Max-Age": "86400",
+    })
+
+
+def _not_modified(headers: CIMultiDictProxy[str], rendered: RenderedFeed) -> bool:
+    """RFC 9110 section 13.2.2: If-None-Match decides when present, else If-Modified-Since."""
+    if_none_match = headers.get("If-None-Match")
+    if if_none_match is not None:
+        if if_none_match == rendered.etag:  # the usual case: a reader sends back our ETag
+            return True
+        # weak comparison, as the RFC asks for If-None-Match
+        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        return rendered.etag in tags or "*" in tags
+    since = headers.get("If-Modified-Since")
+    if not since:
+        return False
+    try:
+        moment = parsedate_to_datetime(since)
+    except (TypeError, ValueError, IndexError):
+        return False
+    return moment.tzinfo is not None and rendered.last_modified.replace(microsecond=0) <= moment
+
+
+@functools.lru_cache(maxsize=256)
+def _encoding(accept: str) -> str:
+    """br, then gzip, then identity, honouring q=0 refusals (few distinct headers: cached)."""
+    offered: dict[str, float] = {}
+    for part in accept.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        offered[name.strip()] = q
+    for name in ("br", "gzip"):
+        if offered.get(name, offered.get("*", 0.0)) > 0:
+            return name
+    return "identity"
+
+
+async def _summaries(request: web.Request) -> list[TopicSummary]:
+    topics = request.app[TOPICS].topics
+    public = request.app[SETTINGS].server.public_url
+    stats = await request.app[STORE].topic_stats([*topics, ALL_TOPIC])
+    entries = [(slug, t.title, t.description) for slug, t in topics.items()]
+    entries.append((ALL_TOPIC, ALL_TITLE, ALL_DESCRIPTION))
+    return [TopicSummary(slug, title, description, stats[slug].count, stats[slug].updated,
+                         f"{public}/feeds/{slug}.atom", f"{public}/feeds/{slug}.json")
+            for slug, title, description in entries]
+
+
+async def index(request: web.Request) -> web.Response:
+    reject_parameters(request.query)
+    server = request.app[SETTINGS].server
+    body = render_index(await _summaries(request), site_title=server.site_title,
+                        opml_url=f"{server.public_url}/topics.opml")
+    return web.Response(body=body, content_type="text/html", charset="utf-8")
+
+
+async def opml(request: web.Request) -> web.Response:
+    reject_parameters(request.query)
+    server = request.app[SETTINGS].server
+    created = request.app[TOPICS].loaded_at or request.app[CLOCK]()
+    body = render_opml(await _summaries(request), title=server.site_title,
+                       owner_url=f"{server.public_url}/", date_created=created)
+    return web.Response(body=body, content_type="text/x-opml", charset="utf-8")
+
+
+async def api_topics(request: web.Request) -> web.Response:
+    reject_parameters(request.query)
+    summaries = await _summaries(request)
+    body = orjson.dumps({"topics": [
+        {"slug": s.slug, "title": s.title, "description": s.description, "count": s.count,
+         "updated": _iso(s.updated), "feeds": {"atom": s.atom_url, "json": s.json_url}}
+        for s in summaries]})
+    return web.Response(body=body, content_type=JSON, headers={"Access-Control-Allow-Origin": "*"})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness with detail: always 200 while the process serves (see docs/operations.md)."""
+    app = request.app
+    store, topics = app[STORE], app[TOPICS]
+    sources = []
+    for source in app[SETTINGS].sources:
+        state = await store.get_poll_state(source.name)
+        sources.append({
+            "name": source.name, "last_success_at": _iso(state.last_success_at),
+            "last_error": state.last_error, "consecutive_failures": state.consecutive_failures,
+            "next_poll_at": _iso(state.next_poll_at), "polling": source.name in app[POLLER].running,
+            "articles": await store.count_articles(source.name)})
+    reasons = [f"source {s['name']}: {s['last_error']}" for s in sources if s["consecutive_failures"]]
+    if topics.error:
+        reasons.append(f"config: {topics.error}")
+    body = {"status": "degraded" if reasons else "ok", "reasons": reasons, "sources": sources,
+            "config": {"loaded_at": _iso(topics.loaded_at), "error": topics.error,
+                       "topics": len(topics.topics), "file": str(topics.path)}}
+    return web.Response(body=orjson.dumps(body), content_type=JSON)
+
+
+async def readyz(request: web.Request) -> web.Response:
+    ready = request.app[READY]
+    status = 200 if ready.get("store") and ready.get("topics") else 503
+    return web.Response(status=status, body=orjson.dumps({"ready": status == 200, **ready}),
+                        content_type=JSON)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    request.app[FEED_COUNTERS].flush()
+    body = request.app[METRICS].render()
+    return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None

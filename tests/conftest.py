@@ -1,0 +1,113 @@
+"""Shared fixtures: the offline replica over loopback HTTP and feedsvc pointed at it."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from feedsvc.config import (
+    FetchSettings,
+    SchedulerSettings,
+    ServerSettings,
+    Settings,
+    SourceSettings,
+    StorageSettings,
+)
+from feedsvc.replica import ReplicaSite, serve_replica
+from feedsvc.web.app import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_TOPICS = ROOT / "config" / "topics.toml"
+# The replica's newest articles are from late November 2026; "now" sits just after them.
+REPLICA_NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A clock that starts at ``start``, runs with real time, and jumps when told to.
+
+    Running with real time keeps the fetcher's pacing (which waits for the clock)
+    working; ``advance`` lets a test skip over back-offs and intervals.
+    """
+
+    def __init__(self, start: datetime = REPLICA_NOW) -> None:
+        self.start = start
+        self.offset = timedelta(0)
+        self._origin = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + self.offset + timedelta(seconds=time.monotonic() - self._origin)
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def replica(clock: Clock) -> AsyncIterator[ReplicaSite]:
+    site = ReplicaSite(clock=clock)
+    async with serve_replica(site):
+        yield site
+
+
+def republished_copies(site: ReplicaSite, links: Iterable[str]) -> set[int]:
+    """Ids among ``links`` that republish another article also among them: dedupe folds
+    each into its original, so they never become articles of their own."""
+    listed = {int(found.group(1)) for link in links if (found := re.search(r"/(\d+)-", link))}
+    return {i for i in listed if (a := site.article(i)) is not None and a.republish_of in listed}
+
+
+def settings_for(base_url: str, tmp_path: Path, *, topics_file: Path = SHIPPED_TOPICS,
+                 feeds: tuple[str, ...] = ("/rss/",), **source: object) -> Settings:
+    """Settings polling ``base_url`` fast (no politeness delay: the peer is our replica)."""
+    mirror = base_url.replace("127.0.0.1", "localhost")
+    return Settings(
+        config_path=tmp_path / "feedsvc.toml", topics_file=topics_file,
+        server=ServerSettings(public_url="http://feeds.test"),
+        storage=StorageSettings(url="sqlite:///" + str(tmp_path / "feedsvc.db")),
+        # respect_robots stays on in the fetch tests; here the replica's Crawl-delay
+        # would only slow every poll down
+        fetch=replace(FetchSettings(), min_host_delay=0.0, connect_timeout=2.0, read_timeout=2.0,
+                      total_timeout=5.0, respect_robots=False),
+        scheduler=SchedulerSettings(tick=timedelta(seconds=1)),
+        sources=(replace(SourceSettings(), base_url=base_url, feeds=feeds, mirror_hosts=(mirror,),
+                         **source),),  # type: ignore[arg-type]
+    )
+
+
+AppFactory = Callable[..., "AsyncIterator[tuple[web.Application, aiohttp.ClientSession, str]]"]
+
+
+@pytest.fixture
+async def serve_feedsvc(clock: Clock) -> AsyncIterator[Callable[[Settings], object]]:
+    """Start feedsvc (no scheduler: tests poll by hand) on loopback; yields a starter."""
+    servers: list[TestServer] = []
+    sessions: list[aiohttp.ClientSession] = []
+
+    async def start(settings: Settings, *, run_scheduler: bool = False
+                    ) -> tuple[web.Application, aiohttp.ClientSession, str]:
+        app = create_app(settings, clock=clock, run_scheduler=run_scheduler)
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        servers.append(server)
+        session = aiohttp.ClientSession(auto_decompress=True)
+        sessions.append(session)
+        return app, session, str(server.make_url("")).rstrip("/")
+
+    yield start
+    for session in sessions:
+        await session.close()
+    for server in reversed(servers):
+        await server.close()
