@@ -72,13 +72,16 @@ class LiveTopics:
         new = {topic.slug: topic for topic in topics}
         changed = {slug for slug, topic in new.items() if self.topics.get(slug) != topic}
         gone = set(self.topics) - set(new)
-        self.topics, self.index = new, compile_topics(topics)
+        # New articles are matched with the new rules at once; readers see a new or
+        # changed topic only once its backfill is stored, never half-filled.
+        self.index = compile_topics(topics)
+        await self._backfill([new[slug] for slug in sorted(changed)])
+        self.topics = new
         self.removed = (self.removed | gone) - set(new)
         self.loaded_at, self.error = self.clock(), None
         self.version += 1
         for slug in sorted(gone):
             await self.store.drop_topic(slug)
-        await self._backfill([new[slug] for slug in sorted(changed)])
         log.info("topics.loaded file=%s topics=%d changed=%d removed=%d",
                  self.path, len(new), len(changed), len(gone))
         if self.on_change is not None and (changed or gone):
