@@ -59,6 +59,8 @@ class PollReport:
     page_errors: int = 0
     deferred: int = 0
     changed_topics: set[str] = field(default_factory=set)
+    topic_matches: dict[str, int] = field(default_factory=dict)  # new or updated, per topic
+    page_error: str | None = None  # the last page failure's reason, for /healthz
     ttl: timedelta | None = None
     fresh_until: datetime | None = None
 
@@ -137,13 +139,28 @@ class Pipeline:
                            report: PollReport) -> None:
         live = [i for i in items if not await self.store.is_tombstoned(i.article_id)]
         states = await self.store.get_page_states([i.article_id for i in live])
-        plan = plan_pages(live, states, now=self.clock(), refresh_window=source.refresh_window,
-                          budget=source.max_pages_per_poll, fetch_pages=source.fetch_pages)
+        plan = plan_pages(live, states, now=self.clock(), budget=source.max_pages_per_poll,
+                          fetch_pages=source.fetch_pages)
         report.deferred = plan.deferred
         for item in plan.feed_only:
             await self._save(source, build_article(item, None, fetched_at=self.clock()), (item.url,), report)
         for item in plan.fetch:
             await self._fetch_page(source, item, states.get(item.article_id), report)
+        if source.fetch_pages and source.refresh_window:
+            budget = source.max_pages_per_poll - len(plan.fetch)
+            await self._refresh_recent(source, {i.article_id for i in plan.fetch}, budget, report)
+
+    async def _refresh_recent(self, source: SourceSettings, done: set[str], budget: int,
+                              report: PollReport) -> None:
+        """Articles younger than the refresh window are re-checked with conditional GET:
+        sites edit recent stories without always changing what the feed says."""
+        since = self.clock() - source.refresh_window
+        recent = [a.id async for a in self.store.iter_articles(since=since)
+                  if a.source == source.name and a.id not in done]
+        states = await self.store.get_page_states(recent[-budget:] if budget > 0 else [])
+        for article_id, state in states.items():
+            if state.fetched and not state.failures and (item := await self._stored_item(article_id)):
+                await self._fetch_page(source, item, state, report)
 
     async def _fetch_page(self, source: SourceSettings, item: FeedItem, state: PageState | None,
                           report: PollReport) -> None:
@@ -173,13 +190,17 @@ class Pipeline:
     def _page_failed(self, state: PageState, item: FeedItem, exc: FeedsvcError,
                      report: PollReport) -> PageState:
         report.page_errors += 1
+        report.page_error = str(exc) if isinstance(exc, FetchError) else f"{item.url}: {_reason(exc)}"
         failures = state.failures + 1
+        next_attempt_at = retry_at(self.clock(), failures, base=PAGE_RETRY_BASE, cap=PAGE_RETRY_CAP)
+        if isinstance(exc, HTTPStatusError) and exc.retry_after:
+            # a page's 429/503 speaks for the whole host: no poll of the source before it
+            report.fresh_until = _later(report.fresh_until, exc.retry_after)
+            next_attempt_at = max(next_attempt_at, exc.retry_after)
         log.warning("page.failed source=%s article=%s url=%s failures=%d error=%s",
                     item.source, item.article_id, item.url, failures, _reason(exc))
         return replace(state, failures=failures, last_error=_reason(exc),
-                       feed_signature=feed_signature(item),
-                       next_attempt_at=retry_at(self.clock(), failures, base=PAGE_RETRY_BASE,
-                                                cap=PAGE_RETRY_CAP))
+                       feed_signature=feed_signature(item), next_attempt_at=next_attempt_at)
 
     async def _recheck_vanished(self, source: SourceSettings, state: PollState,
                                 listed: Listings, report: PollReport) -> None:
@@ -247,6 +268,8 @@ class Pipeline:
         else:
             report.unchanged += 1
             return
+        for slug in topics:
+            report.topic_matches[slug] = report.topic_matches.get(slug, 0) + 1
         old_topics = self.matcher().match(previous) if previous is not None else frozenset()
         report.changed_topics |= set(topics) | set(old_topics) | {"all"}
 

@@ -26,16 +26,17 @@ class PagePlan:
 
 
 def plan_pages(items: Iterable[FeedItem], states: Mapping[str, PageState], *, now: datetime,
-               refresh_window: timedelta, budget: int, fetch_pages: bool) -> PagePlan:
-    """Each new page once; again only when the feed shows a change, a failed page after
-    its back-off, and recent articles within the refresh window."""
+               budget: int, fetch_pages: bool) -> PagePlan:
+    """Each new page once; again only when the feed shows a change, or a failed page
+    after its back-off. (Recent articles within the refresh window are re-checked
+    separately, since an unchanged feed lists nothing.)"""
     due: list[FeedItem] = []
     feed_only: list[FeedItem] = []
     for item in sorted(items, key=lambda i: (i.published or now, i.native_id)):
         state = states.get(item.article_id)
         if state is None:
             (due if fetch_pages else feed_only).append(item)
-        elif fetch_pages and _page_due(item, state, now, refresh_window):
+        elif fetch_pages and _page_due(item, state, now):
             due.append(item)
     fetch, deferred = due[:budget], due[budget:]
     unseen = {i.article_id for i in deferred if i.article_id not in states}
@@ -43,12 +44,10 @@ def plan_pages(items: Iterable[FeedItem], states: Mapping[str, PageState], *, no
     return PagePlan(tuple(fetch), tuple(feed_only), len(deferred))
 
 
-def _page_due(item: FeedItem, state: PageState, now: datetime, refresh_window: timedelta) -> bool:
+def _page_due(item: FeedItem, state: PageState, now: datetime) -> bool:
     if state.failures:
         return state.next_attempt_at is None or state.next_attempt_at <= now
-    if not state.fetched or state.feed_signature != feed_signature(item):
-        return True
-    return bool(refresh_window) and item.published is not None and now - item.published < refresh_window
+    return not state.fetched or state.feed_signature != feed_signature(item)
 
 
 def retry_at(now: datetime, failures: int, *, base: timedelta, cap: timedelta) -> datetime:
