@@ -19,6 +19,7 @@ from feedsvc.config.durations import parse_duration
 from feedsvc.config.settings import TABLES, TOP_LEVEL_KEYS, Settings, SourceSettings
 from feedsvc.config.validate import validate
 from feedsvc.errors import ConfigError
+from feedsvc.extract.selectors import Selectors, selectors_from_mapping
 
 ENV_PREFIX = "FEEDSVC_"
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]\]?")
@@ -64,6 +65,9 @@ class KeyLines:
         for number, line in enumerate(text.splitlines(), start=1):
             if header := _HEADER.match(line):
                 table = header.group(2)
+                parent, _, child = table.partition(".")
+                if child and parent in counts:  # [sources.selectors] inside [[sources]]
+                    self._lines.setdefault((parent, counts[parent], child), number)
                 counts[table] = counts.get(table, -1) + 1 if header.group(1) == "[[" else 0
                 self._lines.setdefault((table, counts[table], ""), number)
             elif key := _KEY.match(line):
@@ -157,6 +161,13 @@ def convert(kind: Any, value: Any) -> Any:
         return float(value)
     if kind is timedelta:
         return parse_duration(value)
+    if kind is Selectors:
+        if not isinstance(value, dict):
+            raise ValueError("expected a table of CSS selectors")
+        try:
+            return selectors_from_mapping(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
     if kind is Path:
         if not isinstance(value, str) or not value:
             raise ValueError("expected a file path")

@@ -13,6 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from feedsvc.extract.selectors import DEFAULT_SELECTORS, Selectors
+
 
 def setting(default: Any, help: str) -> Any:
     """A dataclass field carrying its help line."""
@@ -58,6 +60,10 @@ class SourceSettings:
     site_timezone: str = setting("Europe/Moscow", "Time zone for page times written without an offset.")
     fetch_pages: bool = setting(True, "Fetch each new article page for the full text.")
     max_pages_per_poll: int = setting(60, "Article pages fetched at most per poll; the rest wait.")
+    selectors: Selectors = setting(
+        DEFAULT_SELECTORS, "CSS selectors of the site's article template, as a [sources.selectors] "
+        "table; keys below. Only what differs from the defaults needs writing."
+    )
     refresh_window: timedelta = setting(
         timedelta(hours=0), "Re-fetch pages of articles younger than this on every poll (0: only on change)."
     )

@@ -171,7 +171,8 @@ class Pipeline:
                                             last_modified=state.last_modified if state.fetched else None)
             if not result.not_modified:
                 raw = extract_article(result.body, result.final_url, now=now,
-                                      site_tz=ZoneInfo(source.site_timezone), charset=result.charset)
+                                      site_tz=ZoneInfo(source.site_timezone),
+                                      selectors=source.selectors, charset=result.charset)
                 article = build_article(item, raw, fetched_at=now)
                 await self._save(source, article, (item.url, result.final_url), report)
             state = replace(state, url=item.url, feed_signature=feed_signature(item),

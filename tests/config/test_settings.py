@@ -111,3 +111,13 @@ def test_durations(text: str | int, seconds: int) -> None:
 def test_bad_durations(text: object) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+def test_selectors_table_overrides_defaults_and_bad_selector_is_located(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[sources]]\nname = "rt-arabic"\n[sources.selectors]\nheadline = "h1.title"\n')
+    selectors = load_settings(path, {}).sources[0].selectors
+    assert selectors.headline == "h1.title"
+    assert selectors.body == "div.text.js-text.js-mediator-article > p"
+    path = write(tmp_path, '[[sources]]\nname = "rt-arabic"\n[sources.selectors]\nbody = "div..x"\n')
+    [problem] = problems_of(path)
+    assert problem.startswith(f"{path}:3: sources[0].selectors:") and "not a CSS selector" in problem
