@@ -9,17 +9,25 @@ robots.txt, the host's pacing and cool-down. Errors are the fetch subtree of
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from feedsvc.errors import FetchError, FetchTimeout, HTTPStatusError, NotAllowed, TooManyRedirects
+from feedsvc.errors import (
+    BodyTooLarge,
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    NotAllowed,
+    TooManyRedirects,
+)
 from feedsvc.fetch.body import read_limited
 from feedsvc.fetch.headers import content_type, fresh_until, parse_retry_after
 from feedsvc.fetch.hosts import GuardedResolver, HostGate, host_key
@@ -36,6 +44,20 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class FetchObserver(Protocol):
+    """Told about every exchange that went to the network (each redirect hop, robots.txt).
+
+    ``on_response``: an answer arrived (any status, 304 and 429 included); ``on_error``:
+    none did, or its body was refused. ``kind`` is one of ``timeout``, ``too_large``,
+    ``incomplete``, ``not_allowed`` (a resolved address was refused) or ``network``.
+    ``seconds`` is the time from sending the request to the end of the body or the error.
+    """
+
+    def on_response(self, host: str, status: int, seconds: float) -> None: ...
+
+    def on_error(self, host: str, kind: str, seconds: float) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class _Reply:
     status: int
@@ -48,7 +70,7 @@ class Fetcher:
 
     ``clock`` and ``sleep`` are the only sources of time for pacing, Retry-After and
     freshness; ``resolver`` replaces the system DNS look-up (its answers are still
-    checked against the policy).
+    checked against the policy); ``observer`` hears of every exchange (for metrics).
     """
 
     def __init__(
@@ -58,8 +80,10 @@ class Fetcher:
         clock: Clock = utc_now,
         sleep: Sleep = asyncio.sleep,
         resolver: AbstractResolver | None = None,
+        observer: FetchObserver | None = None,
     ) -> None:
         self._policy = policy
+        self._observer = observer
         self._clock = clock
         self._gate = HostGate(policy)
         self._resolver = GuardedResolver(self._gate, resolver)
@@ -171,9 +195,24 @@ class Fetcher:
         rules = await self._robots.rules_for(target)
         self._pacer.set_crawl_delay(host_key(target), rules.crawl_delay(self._policy.user_agent))
         if not rules.allows(str(target), self._policy.user_agent):
+            if rules.problem is not None:
+                raise NotAllowed(url, f"robots.txt could not be read ({rules.problem}); "
+                                      "nothing is fetched from this site until it can")
             raise NotAllowed(url, f"{target.path_qs} disallowed by robots.txt")
 
     async def _exchange(self, url: str, target: URL, headers: dict[str, str]) -> _Reply:
+        if self._observer is None:
+            return await self._request(url, target, headers)
+        started = time.perf_counter()  # a duration, not a moment: no need for the clock
+        try:
+            reply = await self._request(url, target, headers)
+        except FetchError as exc:
+            self._observer.on_error(host_key(target), _error_kind(exc), time.perf_counter() - started)
+            raise
+        self._observer.on_response(host_key(target), reply.status, time.perf_counter() - started)
+        return reply
+
+    async def _request(self, url: str, target: URL, headers: dict[str, str]) -> _Reply:
         session = self._require_session()
         try:
             async with session.get(target, headers=headers, allow_redirects=False) as response:
@@ -234,6 +273,18 @@ def _redirect_target(url: str, current: str, reply: _Reply) -> str | None:
         return str(URL(current).join(URL(location)).with_fragment(None))
     except ValueError as exc:
         raise FetchError(url, f"unreadable redirect Location {location!r}") from exc
+
+
+def _error_kind(exc: FetchError) -> str:
+    if isinstance(exc, FetchTimeout):
+        return "timeout"
+    if isinstance(exc, BodyTooLarge):
+        return "too_large"
+    if isinstance(exc, NotAllowed):
+        return "not_allowed"
+    if isinstance(exc.__cause__, aiohttp.ClientPayloadError):
+        return "incomplete"
+    return "network"
 
 
 def _replace_validators(result: FetchResult, etag: str | None, modified: str | None) -> FetchResult:

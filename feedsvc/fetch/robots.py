@@ -41,6 +41,7 @@ class RobotsRules:
     parser: Protego | None = None  # None: no rules, see ``allow_all``
     allow_all: bool = True
     reachable: bool = True
+    problem: str | None = None  # why robots.txt could not be read, when it could not
 
     def allows(self, url: str, user_agent: str) -> bool:
         if self.parser is None:
@@ -88,16 +89,16 @@ class RobotsCache:
         except HTTPStatusError as exc:
             if 400 <= exc.status < 500 and exc.status != 429:
                 return RobotsRules(origin, self._clock() + self._ttl)
-            return self._unreachable(origin, previous)
+            return self._unreachable(origin, previous, exc.reason)
         except TooManyRedirects:
             return RobotsRules(origin, self._clock() + self._ttl)
-        except FetchError:
-            return self._unreachable(origin, previous)
+        except FetchError as exc:
+            return self._unreachable(origin, previous, exc.reason)
         text, _ = decode_text(result.body, result.charset)
         return RobotsRules(origin, self._clock() + self._ttl, Protego.parse(text))
 
-    def _unreachable(self, origin: str, previous: RobotsRules | None) -> RobotsRules:
+    def _unreachable(self, origin: str, previous: RobotsRules | None, problem: str) -> RobotsRules:
         recheck = self._clock() + min(self._ttl, _UNREACHABLE_RECHECK)
         if previous is not None and previous.reachable:
             return RobotsRules(origin, recheck, previous.parser, previous.allow_all)
-        return RobotsRules(origin, recheck, allow_all=False, reachable=False)
+        return RobotsRules(origin, recheck, allow_all=False, reachable=False, problem=problem)

@@ -179,8 +179,11 @@ class Pipeline:
                             etag=result.etag, last_modified=result.last_modified, failures=0,
                             next_attempt_at=None, last_error=None, fetched=True)
         except HTTPStatusError as exc:
-            if exc.status in (404, 410) and state.fetched:
+            gone = exc.status in (404, 410)
+            if gone and state.fetched:
                 await self._retract(item.article_id, report)
+            elif not gone and not state.fetched:  # upstream trouble: serve the feed's version
+                await self._save(source, build_article(item, None, fetched_at=now), (item.url,), report)
             state = self._page_failed(state, item, exc, report)
         except (FetchError, ExtractError) as exc:
             if not state.fetched:  # keep the feed's version until the page can be read
@@ -293,6 +296,9 @@ def _feed_urls(source: SourceSettings) -> list[str]:
 
 
 def _reason(exc: BaseException) -> str:
+    """The error without the URL the caller already names."""
+    if isinstance(exc, FetchError):
+        return exc.reason
     return str(exc) or type(exc).__name__
 
 
