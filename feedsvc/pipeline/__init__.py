@@ -31,6 +31,7 @@ log = logging.getLogger("feedsvc.pipeline")
 
 PAGE_RETRY_BASE = timedelta(minutes=5)
 PAGE_RETRY_CAP = timedelta(hours=6)
+PUBLISH_EVERY = 10  # stored changes between render-cache refreshes during one poll
 
 
 class Fetch(Protocol):
@@ -59,10 +60,19 @@ class PollReport:
     page_errors: int = 0
     deferred: int = 0
     changed_topics: set[str] = field(default_factory=set)
+    unpublished: int = 0  # stored changes the render cache has not heard of yet
+    pending_topics: set[str] = field(default_factory=set)  # … and the topics they touched
     topic_matches: dict[str, int] = field(default_factory=dict)  # new or updated, per topic
     page_error: str | None = None  # the last page failure's reason, for /healthz
     ttl: timedelta | None = None
     fresh_until: datetime | None = None
+
+    def touch(self, topics: set[str]) -> None:
+        """Record a stored change to these topics (and to ``all``)."""
+        topics = topics | {"all"}
+        self.changed_topics |= topics
+        self.pending_topics |= topics
+        self.unpublished += 1
 
     @property
     def failed(self) -> bool:
@@ -96,8 +106,7 @@ class Pipeline:
         await self._recheck_vanished(source, state, listed, report)
         await self._retry_failed_pages(source, report)
         await self.store.save_poll_state(replace(state, validators=validators, feed_items=listed))
-        if report.changed_topics and self.on_change is not None:
-            await self.on_change(report.changed_topics)
+        await self._publish(report, final=True)
         return report
 
     # -- feeds ------------------------------------------------------------------------
@@ -256,7 +265,7 @@ class Pipeline:
             article = replace(article, published=previous.published,
                               updated=max(article.updated, previous.updated))
         if resolution.absorbed is not None:
-            report.changed_topics |= await self.store.absorb(article.id, resolution.absorbed)
+            report.touch(set(await self.store.absorb(article.id, resolution.absorbed)))
             self.identity.forget(resolution.absorbed)
             report.duplicates += 1
             log.info("article.duplicate article=%s survivor=%s rung=%s", resolution.absorbed,
@@ -275,14 +284,24 @@ class Pipeline:
         for slug in topics:
             report.topic_matches[slug] = report.topic_matches.get(slug, 0) + 1
         old_topics = self.matcher().match(previous) if previous is not None else frozenset()
-        report.changed_topics |= set(topics) | set(old_topics) | {"all"}
+        report.touch(set(topics) | set(old_topics))
+        await self._publish(report)
+
+    async def _publish(self, report: PollReport, *, final: bool = False) -> None:
+        """Let readers see stored articles while a long poll (a first one) goes on:
+        the render cache hears of changed topics every few articles, and at the end."""
+        if self.on_change is None or not report.unpublished:
+            return
+        if final or report.unpublished >= PUBLISH_EVERY:
+            topics, report.pending_topics, report.unpublished = report.pending_topics, set(), 0
+            await self.on_change(topics)
 
     async def _retract(self, article_id: str, report: PollReport) -> None:
         stored = await self.store.get_article(article_id)
         self.identity.forget(article_id)
         if await self.store.retract_article(article_id, keep=self.dedupe.retractions == "keep"):
             report.retracted += 1
-            report.changed_topics |= {"all"} | set(self.matcher().match(stored) if stored else ())
+            report.touch(set(self.matcher().match(stored)) if stored else set())
             log.info("article.retracted article=%s", article_id)
 
 
