@@ -38,6 +38,9 @@ def demo_settings(port: int, replica_url: str, data_dir: Path, topics_file: Path
     )
 
 
+NEWSROOM_INTERVAL = 180.0  # seconds between two articles the demo's site publishes
+
+
 def run_demo(*, port: int, replica_port: int, data_dir: Path, topics_file: Path | None = None) -> int:
     configure_logging("INFO", "text")
     topics = topics_file or SHIPPED_TOPICS
@@ -66,8 +69,20 @@ async def _serve(port: int, replica_port: int, data_dir: Path, topics: Path) -> 
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
+    newsroom = asyncio.create_task(_newsroom(site, NEWSROOM_INTERVAL))
     try:
         await stop.wait()
     finally:
+        newsroom.cancel()
         for runner in reversed(runners):
             await runner.cleanup()
+
+
+async def _newsroom(site: ReplicaSite, interval: float) -> None:
+    """The replica publishes its held articles one by one, so the demo shows news arriving."""
+    while True:
+        await asyncio.sleep(interval)
+        article = site.publish_next()
+        if article is None:
+            return
+        print(f"replica published {article.id}: {article.title}", file=sys.stderr)
