@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import sys
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import feedparser
@@ -148,3 +149,28 @@ async def test_serve_refuses_an_invalid_config(tmp_path: Path) -> None:
     output, _ = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 1
     assert f"{config}:2: server.prot: unknown key" in output.decode()
+
+
+async def test_demo_fills_topic_feeds_without_network(tmp_path: Path, unused_tcp_port_factory: Any) -> None:
+    port, replica_port = unused_tcp_port_factory(), unused_tcp_port_factory()
+    process = await start("demo", "--port", str(port), "--replica-port", str(replica_port),
+                          "--data", str(tmp_path / "demo"))
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(600):  # the replica asks for a 1 s crawl delay, like the site
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/api/topics") as response:
+                        topics = {t["slug"]: t["count"] for t in (await response.json())["topics"]}
+                    if topics["all"] >= 10 and any(topics[s] for s in topics if s != "all"):
+                        break
+                except aiohttp.ClientConnectionError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the demo's feeds did not fill")
+            async with http.get(f"http://127.0.0.1:{port}/feeds/all.atom") as response:
+                assert not feedparser.parse(await response.read()).bozo
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 0, output.decode()[-2000:]
