@@ -3,6 +3,10 @@
 Why these indexes: a topic's newest page is a range scan of
 ``topic_articles(topic, published DESC, article_id DESC)`` that stops after
 ``limit`` rows, so its cost does not grow with the number of stored articles.
+Topic stats (step 3) read ``topic_counts``, kept by every write in the same
+transaction (the row keyed ``''`` counts the live articles), and the newest
+``updated`` from ``topic_articles(topic, updated)`` / ``articles(live, updated)``,
+so they cost the same at 1M articles as at 1k (``docs/benchmarks-store.md``).
 """
 
 from __future__ import annotations
@@ -59,5 +63,20 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE articles ADD COLUMN fingerprint TEXT;
         CREATE INDEX articles_fingerprint ON articles (fingerprint, published)
             WHERE fingerprint IS NOT NULL;
+    """),
+    (3, "topic counts and newest updates without scanning a topic", """
+        ALTER TABLE topic_articles ADD COLUMN updated INTEGER NOT NULL DEFAULT 0;
+        UPDATE topic_articles SET updated = COALESCE((
+            SELECT a.updated FROM articles a WHERE a.id = topic_articles.article_id), published);
+        CREATE INDEX topic_articles_updated ON topic_articles (topic, updated);
+        CREATE INDEX articles_updated ON articles (live, updated);
+        CREATE TABLE topic_counts (
+            topic TEXT PRIMARY KEY,
+            count INTEGER NOT NULL
+        );
+        INSERT INTO topic_counts (topic, count)
+            SELECT topic, COUNT(*) FROM topic_articles GROUP BY topic;
+        INSERT INTO topic_counts (topic, count)
+            SELECT '', COUNT(*) FROM articles WHERE live = 1;
     """),
 )

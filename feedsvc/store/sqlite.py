@@ -130,7 +130,8 @@ class SQLiteStore:
             existing = await cursor.fetchone()
             old_topics = {row[0] for row in await db.execute_fetchall(
                 "SELECT topic FROM topic_articles WHERE article_id = ?", (article.id,))}
-            if existing and existing[0] == article.content_hash and old_topics == set(topics):
+            wanted = set(topics)
+            if existing and existing[0] == article.content_hash and old_topics == wanted:
                 return SaveOutcome.UNCHANGED
             published = to_micros(article.published)
             await db.execute(
@@ -142,8 +143,14 @@ class SQLiteStore:
                  article.content_hash, encode_article(article), fingerprint))
             await db.execute("DELETE FROM topic_articles WHERE article_id = ?", (article.id,))
             await db.executemany(
-                "INSERT INTO topic_articles (topic, article_id, published) VALUES (?, ?, ?)",
-                [(topic, article.id, published) for topic in sorted(topics)])
+                "INSERT INTO topic_articles (topic, article_id, published, updated) "
+                "VALUES (?, ?, ?, ?)",
+                [(topic, article.id, published, to_micros(article.updated))
+                 for topic in sorted(wanted)])
+            await _count(db, wanted - old_topics, +1)
+            await _count(db, old_topics - wanted, -1)
+            if not existing:
+                await _count(db, [LIVE_COUNT], +1)
             await db.executemany(
                 "INSERT OR IGNORE INTO aliases (key, article_id) VALUES (?, ?)",
                 [(key, article.id) for key in aliases])
@@ -170,8 +177,11 @@ class SQLiteStore:
                 "SELECT topic FROM topic_articles WHERE article_id = ?", (absorbed_id,)))
             rows = list(await db.execute_fetchall(
                 "SELECT body FROM articles WHERE id = ?", (absorbed_id,)))
-            await db.execute("UPDATE articles SET live = 0 WHERE id = ?", (absorbed_id,))
+            cursor = await db.execute(
+                "UPDATE articles SET live = 0 WHERE id = ? AND live = 1", (absorbed_id,))
+            await _count(db, [LIVE_COUNT], -cursor.rowcount)
             await db.execute("DELETE FROM topic_articles WHERE article_id = ?", (absorbed_id,))
+            await _count(db, topics, -1)
             await db.execute("UPDATE aliases SET article_id = ? WHERE article_id = ?",
                              (survivor_id, absorbed_id))
             keys = [f"id:{absorbed_id}"] + ([decode_article(rows[0][0]).url] if rows else [])
@@ -190,8 +200,11 @@ class SQLiteStore:
                 (article_id, to_micros(datetime.now(UTC))))
             if not rows or not rows[0][0] or keep:
                 return False
+            topics = [row[0] for row in await db.execute_fetchall(
+                "SELECT topic FROM topic_articles WHERE article_id = ?", (article_id,))]
             await db.execute("UPDATE articles SET live = 0 WHERE id = ?", (article_id,))
             await db.execute("DELETE FROM topic_articles WHERE article_id = ?", (article_id,))
+            await _count(db, [*topics, LIVE_COUNT], -1)
             return True
 
         return await self._write(work)
@@ -223,17 +236,21 @@ class SQLiteStore:
         return [decode_article(row[0]) for row in rows]
 
     async def topic_stats(self, topics: Sequence[str]) -> dict[str, TopicStats]:
+        # Counts come from topic_counts and the newest update from an index, so the
+        # cost does not grow with the topic (migration 3).
         stats = {}
         for slug in topics:
             if slug == ALL_TOPIC:
-                sql = "SELECT COUNT(*), MAX(updated) FROM articles WHERE live = 1"
-                rows = await self._read(sql)
+                rows = await self._read(
+                    "SELECT (SELECT count FROM topic_counts WHERE topic = ?), "
+                    "(SELECT MAX(updated) FROM articles WHERE live = 1)", (LIVE_COUNT,))
             else:
                 rows = await self._read(
-                    "SELECT COUNT(*), MAX(a.updated) FROM topic_articles t "
-                    "JOIN articles a ON a.id = t.article_id WHERE t.topic = ?", (slug,))
+                    "SELECT (SELECT count FROM topic_counts WHERE topic = ?), "
+                    "(SELECT MAX(updated) FROM topic_articles WHERE topic = ?)", (slug, slug))
             count, updated = rows[0]
-            stats[slug] = TopicStats(slug, int(count), from_micros(updated) if updated else None)
+            stats[slug] = TopicStats(slug, int(count or 0),
+                                     from_micros(updated) if updated else None)
         return stats
 
     async def set_topic_members(self, topic: str, article_ids: Collection[str]) -> bool:
@@ -247,9 +264,13 @@ class SQLiteStore:
             await db.executemany("DELETE FROM topic_articles WHERE topic = ? AND article_id = ?",
                                  [(topic, a) for a in current - wanted])
             await db.executemany(
-                "INSERT INTO topic_articles (topic, article_id, published) "
-                "SELECT ?, id, published FROM articles WHERE id = ? AND live = 1",
+                "INSERT INTO topic_articles (topic, article_id, published, updated) "
+                "SELECT ?, id, published, updated FROM articles WHERE id = ? AND live = 1",
                 [(topic, a) for a in sorted(wanted - current)])
+            # a rare, whole-topic edit: counting the one topic again is simplest
+            await db.execute(
+                "INSERT OR REPLACE INTO topic_counts (topic, count) "
+                "SELECT ?, COUNT(*) FROM topic_articles WHERE topic = ?", (topic, topic))
             return True
 
         return await self._write(work)
@@ -257,6 +278,7 @@ class SQLiteStore:
     async def drop_topic(self, topic: str) -> None:
         async def work(db: aiosqlite.Connection) -> None:
             await db.execute("DELETE FROM topic_articles WHERE topic = ?", (topic,))
+            await db.execute("DELETE FROM topic_counts WHERE topic = ?", (topic,))
 
         await self._write(work)
 
@@ -275,7 +297,9 @@ class SQLiteStore:
 
     async def count_articles(self, source: str | None = None) -> int:
         if source is None:
-            rows = await self._read("SELECT COUNT(*) FROM articles WHERE live = 1")
+            rows = await self._read(
+                "SELECT COALESCE((SELECT count FROM topic_counts WHERE topic = ?), 0)",
+                (LIVE_COUNT,))
         else:
             rows = await self._read(
                 "SELECT COUNT(*) FROM articles WHERE source = ? AND live = 1", (source,))
@@ -324,6 +348,19 @@ class SQLiteStore:
             "AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
             (source, to_micros(now), limit))
         return [_page_state(row) for row in rows]
+
+
+# The topic_counts row counting every live article; no topic slug is empty.
+LIVE_COUNT = ""
+
+
+async def _count(db: aiosqlite.Connection, topics: Collection[str], delta: int) -> None:
+    """Move the counts of ``topics`` by ``delta``, inside the caller's transaction."""
+    if delta:
+        await db.executemany(
+            "INSERT INTO topic_counts (topic, count) VALUES (?, ?) "
+            "ON CONFLICT (topic) DO UPDATE SET count = count + excluded.count",
+            [(topic, delta) for topic in sorted(topics)])
 
 
 _PAGE_COLUMNS = ("article_id, url, feed_signature, etag, last_modified, failures, "
