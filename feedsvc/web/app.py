@@ -121,13 +121,15 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _fetcher_ctx(app: web.Application) -> AsyncIterator[None]:
-    async with Fetcher(fetch_policy(app[SETTINGS]), clock=app[CLOCK]) as fetcher:
+    async with Fetcher(fetch_policy(app[SETTINGS]), clock=app[CLOCK],
+                       observer=app[METRICS]) as fetcher:
         app[FETCHER] = fetcher
         yield
 
 
 async def _topics_ctx(app: web.Application) -> AsyncIterator[None]:
     topics = LiveTopics(app[SETTINGS].topics_file, app[STORE], app[CLOCK])
+    topics.on_reload = app[METRICS].on_reload
     await topics.load()
     app[TOPICS] = topics
     app[READY]["topics"] = True
@@ -149,10 +151,9 @@ async def _feeds_ctx(app: web.Application) -> AsyncIterator[None]:
     feeds = FeedCache(app[STORE], app[TOPICS], settings.server, app[CLOCK],
                       EMPTY_FEED_UPDATED, max_age=int(interval.total_seconds()))
     app[FEEDS] = feeds
-    topics, metrics = app[TOPICS], app[METRICS]
+    topics = app[TOPICS]
 
     async def topics_changed(slugs: set[str]) -> None:
-        metrics.config_reloads.labels("ok").inc()
         await feeds_changed(app, slugs)
 
     topics.on_change = topics_changed

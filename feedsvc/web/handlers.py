@@ -158,7 +158,11 @@ async def api_topics(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness with detail: always 200 while the process serves (see docs/operations.md)."""
+    """Liveness with detail: always 200 while the process serves (see docs/operations.md).
+
+    ``degraded`` names each problem: a source whose last poll failed, or failed to read
+    some feeds or article pages (its ``last_error``), and a rejected topics file.
+    """
     app = request.app
     store, topics = app[STORE], app[TOPICS]
     sources = []
@@ -169,7 +173,7 @@ async def healthz(request: web.Request) -> web.Response:
             "last_error": state.last_error, "consecutive_failures": state.consecutive_failures,
             "next_poll_at": _iso(state.next_poll_at), "polling": source.name in app[POLLER].running,
             "articles": await store.count_articles(source.name)})
-    reasons = [f"source {s['name']}: {s['last_error']}" for s in sources if s["consecutive_failures"]]
+    reasons = [f"source {s['name']}: {s['last_error']}" for s in sources if s["last_error"]]
     if topics.error:
         reasons.append(f"config: {topics.error}")
     body = {"status": "degraded" if reasons else "ok", "reasons": reasons, "sources": sources,

@@ -3,8 +3,11 @@
 After a poll or a topic reload changes topics, every feed URL of those topics
 (Atom and JSON, and ``all``) is announced to ``server.hub_url`` with a
 form-encoded ``hub.mode=publish`` POST per URL. The pings run in the background
-on the app's own client session, bounded by a timeout: a slow or failing hub
-never delays or fails a poll, and a failed round is logged once.
+on the app's own HTTP client, bounded by a timeout: a slow or failing hub
+never delays or fails a poll. One worker sends them; changes that arrive while it
+is busy (a long first poll reports every few articles) are merged into its next
+round. A failing hub is logged once when it starts failing, and once when it
+answers again.
 """
 
 from __future__ import annotations
@@ -26,31 +29,37 @@ class HubPublisher:
         self.hub_url = hub_url
         self.public_url = public_url
         self.session = session
-        self._pending: set[asyncio.Task[None]] = set()
+        self._queued: set[str] = set()
+        self._worker: asyncio.Task[None] | None = None
+        self._failing = False
         self.pinged = 0  # feed URLs the hub acknowledged
-        self.failed = 0  # rounds that failed
+        self.failed = 0  # rounds with at least one failed ping
 
     def feed_urls(self, slugs: Iterable[str]) -> list[str]:
         return [f"{self.public_url}/feeds/{slug}.{fmt}" for slug in sorted(slugs) for fmt in FORMATS]
 
     def publish(self, slugs: Iterable[str]) -> None:
         """Announce the feeds of ``slugs`` in the background; returns at once."""
-        urls = self.feed_urls(slugs)
-        if not urls:
-            return
-        task = asyncio.create_task(self._ping_all(urls), name="websub-publish")
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self._queued.update(slugs)
+        if self._queued and (self._worker is None or self._worker.done()):
+            self._worker = asyncio.create_task(self._work(), name="websub-publish")
 
     async def drain(self, seconds: float) -> None:
-        """Let pings in flight finish (up to ``seconds``), then cancel the rest."""
-        if self._pending:
-            _, late = await asyncio.wait(set(self._pending), timeout=seconds)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
+        """Let the pings queued and in flight finish (up to ``seconds``), then cancel them."""
+        if self._worker is None or self._worker.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._worker), seconds)
+        except TimeoutError:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
 
-    async def _ping_all(self, urls: list[str]) -> None:
+    async def _work(self) -> None:
+        while self._queued:
+            slugs, self._queued = self._queued, set()
+            await self._round(self.feed_urls(slugs))
+
+    async def _round(self, urls: list[str]) -> None:
         errors = []
         for url in urls:
             try:
@@ -60,8 +69,13 @@ class HubPublisher:
                 errors.append(f"{url}: {exc.__class__.__name__} {exc}".strip())
         if errors:
             self.failed += 1
-            log.warning("websub.publish_failed hub=%s failed=%d of=%d first=%s",
-                        self.hub_url, len(errors), len(urls), errors[0])
+            if not self._failing:
+                log.warning("websub.publish_failed hub=%s failed=%d of=%d first=%s",
+                            self.hub_url, len(errors), len(urls), errors[0])
+            self._failing = True
+        elif self._failing:
+            log.info("websub.publish_recovered hub=%s", self.hub_url)
+            self._failing = False
 
     async def _ping(self, url: str) -> None:
         form = {"hub.mode": "publish", "hub.url": url}

@@ -1,0 +1,119 @@
+"""WebSub: the hub is advertised in feeds and headers, and pinged after a poll changes topics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from aiohttp import web
+from lxml import etree
+
+from feedsvc.replica import ReplicaSite
+from feedsvc.web.app import HUB
+from feedsvc.web.keys import POLLER
+from tests.web.conftest import web_settings
+from tests.web.support import ATOM_NS, PUBLIC, get
+
+
+class Hub:
+    """A loopback hub that records publish notifications and answers ``status``."""
+
+    def __init__(self) -> None:
+        self.published: list[dict[str, str]] = []
+        self.content_types: list[str] = []
+        self.status = 204
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.content_types.append(request.content_type)
+        self.published.append(dict(await request.post()))  # type: ignore[arg-type]
+        return web.Response(status=self.status)
+
+
+@pytest.fixture
+async def hub() -> AsyncIterator[Hub]:
+    recorder = Hub()
+    app = web.Application()
+    app.router.add_post("/hub", recorder.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    recorder.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hub"
+    yield recorder
+    await runner.cleanup()
+
+
+async def test_hub_is_advertised_in_feeds_and_link_headers(served: Any, hub: Hub) -> None:
+    app, http, base = await served(hub_url=hub.url)
+    response, body = await get(http, f"{base}/feeds/gaza.atom?limit=2")
+    assert response.headers["Link"] == (f'<{hub.url}>; rel="hub", '
+                                        f'<{PUBLIC}/feeds/gaza.atom?limit=2>; rel="self"')
+    hubs = etree.fromstring(body).findall("a:link[@rel='hub']", ATOM_NS)
+    assert [link.get("href") for link in hubs] == [hub.url]
+    response, body = await get(http, f"{base}/feeds/gaza.json")
+    assert response.headers["Link"] == f'<{hub.url}>; rel="hub", <{PUBLIC}/feeds/gaza.json>; rel="self"'
+    assert orjson.loads(body)["hubs"] == [{"type": "WebSub", "url": hub.url}]
+    not_modified, _ = await get(http, f"{base}/feeds/gaza.json",
+                                headers={"If-None-Match": response.headers["ETag"]})
+    assert not_modified.status == 304 and not_modified.headers["Link"] == response.headers["Link"]
+    assert hub.published == []  # serving announces nothing
+
+
+async def test_a_poll_that_changes_topics_pings_the_hub(
+        replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path, hub: Hub) -> None:
+    settings = web_settings(replica.base_url, tmp_path, hub_url=hub.url)
+    app, http, base = await serve_feedsvc(settings)
+    report = await app[POLLER].poll(settings.sources[0])
+    assert report.changed_topics
+    expected = {f"{PUBLIC}/feeds/{slug}.{fmt}" for slug in report.changed_topics | {"all"}
+                for fmt in ("atom", "json")}
+    await app[HUB].drain(5)
+    assert {p["hub.url"] for p in hub.published} == expected
+    assert all(p["hub.mode"] == "publish" for p in hub.published)
+    assert set(hub.content_types) == {"application/x-www-form-urlencoded"}
+    before = len(hub.published)
+    again = await app[POLLER].poll(settings.sources[0])
+    assert not again.changed_topics
+    await asyncio.sleep(0.1)
+    assert len(hub.published) == before, "an unchanged poll announces nothing"
+
+
+async def test_a_failing_hub_never_fails_the_poll_and_is_logged_once(
+        replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path, hub: Hub,
+        caplog: pytest.LogCaptureFixture) -> None:
+    hub.status = 500
+    settings = web_settings(replica.base_url, tmp_path, hub_url=hub.url)
+    app, http, base = await serve_feedsvc(settings)
+    with caplog.at_level(logging.WARNING, logger="feedsvc.websub"):
+        report = await app[POLLER].poll(settings.sources[0])
+        assert not report.failed and report.new > 0
+        await app[HUB].drain(5)
+        assert app[HUB].failed >= 1 and app[HUB].pinged == 0
+        assert {p["hub.url"] for p in hub.published} >= {f"{PUBLIC}/feeds/all.atom"}
+        hub.status = 204
+        replica.publish_next()
+        await app[POLLER].poll(settings.sources[0])
+        await app[HUB].drain(5)
+        assert app[HUB].pinged > 0
+    messages = [r.getMessage() for r in caplog.records if r.name == "feedsvc.websub"]
+    assert len(messages) == 1 and messages[0].startswith("websub.publish_failed"), messages
+    assert "500" in messages[0]
+    response, _ = await get(http, f"{base}/feeds/all.json")
+    assert response.status == 200
+
+
+async def test_an_unreachable_hub_never_fails_the_poll(
+        replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path, unused_tcp_port: int) -> None:
+    settings = web_settings(replica.base_url, tmp_path,
+                            hub_url=f"http://127.0.0.1:{unused_tcp_port}/hub")
+    app, http, base = await serve_feedsvc(settings)
+    report = await app[POLLER].poll(settings.sources[0])
+    assert not report.failed and report.new > 0
+    await app[HUB].drain(5)
+    assert app[HUB].failed >= 1 and app[HUB].pinged == 0
