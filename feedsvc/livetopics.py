@@ -36,6 +36,7 @@ class LiveTopics:
         self.error: str | None = None
         self.version = 0
         self.on_change: Callable[[set[str]], Awaitable[None]] | None = None
+        self.on_reload: Callable[[bool], None] | None = None  # told whether a reload applied
         self._mtime: float | None = None
         self._lock = asyncio.Lock()
 
@@ -57,9 +58,15 @@ class LiveTopics:
             except TopicConfigError as exc:
                 self.error = "\n".join(exc.problems)
                 log.error("topics.reload_failed file=%s error=%s", self.path, self.error)
+                self._reloaded(False)
                 return False
             await self._apply(topics)
+            self._reloaded(True)
             return True
+
+    def _reloaded(self, applied: bool) -> None:
+        if self.on_reload is not None:
+            self.on_reload(applied)
 
     async def watch(self, interval: float = 0.5) -> None:
         """Reload whenever the file's modification time changes (until cancelled)."""

@@ -1,12 +1,24 @@
-"""Prometheus metrics, one registry per app so that tests can run several apps at once."""
+"""Prometheus metrics, one registry per app so that tests can run several apps at once.
+
+Every series is listed in ``docs/operations.md``. Labels only ever take values from
+the configuration or a fixed set (source names, topic slugs, formats, statuses, error
+kinds, upstream hosts), so the number of series stays small.
+
+``Metrics`` is also the fetcher's observer (``on_response``/``on_error``), which keeps
+``feedsvc.fetch`` free of any metrics import.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+POLL_OUTCOMES = ("ok", "partial", "failed")
+ARTICLE_OUTCOMES = ("new", "updated", "unchanged", "duplicate", "retracted")
+RELOAD_OUTCOMES = ("ok", "failed")
 
 
 @dataclass(slots=True)
@@ -16,6 +28,8 @@ class Metrics:
     articles: Counter = field(init=False)
     page_errors: Counter = field(init=False)
     poll_duration: Histogram = field(init=False)
+    upstream_requests: Counter = field(init=False)
+    upstream_duration: Histogram = field(init=False)
     feed_requests: Counter = field(init=False)
     render_cache: Counter = field(init=False)
     config_reloads: Counter = field(init=False)
@@ -24,14 +38,23 @@ class Metrics:
 
     def __post_init__(self) -> None:
         r = self.registry
-        self.polls = Counter("feedsvc_polls", "Polls by source and outcome (ok, failed).",
+        self.polls = Counter("feedsvc_polls", "Polls by source and outcome: ok, partial (some "
+                             "article pages failed), failed (every feed failed).",
                              ["source", "outcome"], registry=r)
         self.articles = Counter("feedsvc_articles", "Articles by outcome: new, updated, "
-                                "unchanged, retracted.", ["source", "outcome"], registry=r)
+                                "unchanged, duplicate, retracted.", ["source", "outcome"],
+                                registry=r)
         self.page_errors = Counter("feedsvc_page_errors", "Article pages that failed to "
                                    "fetch or extract.", ["source"], registry=r)
         self.poll_duration = Histogram("feedsvc_poll_duration_seconds", "Duration of a poll.",
                                        ["source"], buckets=LATENCY_BUCKETS, registry=r)
+        self.upstream_requests = Counter(
+            "feedsvc_upstream_requests", "Requests that reached an upstream, by host and "
+            "status (the HTTP status, or timeout, too_large, incomplete, not_allowed, network).",
+            ["host", "status"], registry=r)
+        self.upstream_duration = Histogram(
+            "feedsvc_upstream_request_duration_seconds", "Upstream request time, to the end "
+            "of the body or the error.", ["host"], buckets=LATENCY_BUCKETS, registry=r)
         self.feed_requests = Counter("feedsvc_feed_requests", "Feed requests by topic, format "
                                      "and status.", ["topic", "format", "status"], registry=r)
         self.render_cache = Counter("feedsvc_render_cache", "Feed cache lookups by result "
@@ -40,8 +63,34 @@ class Metrics:
                                       ["outcome"], registry=r)
         self.scheduler_lag = Gauge("feedsvc_scheduler_lag_seconds", "How late the last due "
                                    "poll started.", registry=r)
-        self.topic_matches = Counter("feedsvc_topic_matches", "Articles stored into a topic.",
-                                     ["topic"], registry=r)
+        self.topic_matches = Counter("feedsvc_topic_matches", "Articles stored (new or "
+                                     "updated) into a topic.", ["topic"], registry=r)
+        for outcome in RELOAD_OUTCOMES:
+            self.config_reloads.labels(outcome)
+
+    def prime_sources(self, names: Iterable[str]) -> None:
+        """Create every source's series at zero, so a rate() sees the first increment."""
+        for name in names:
+            for outcome in POLL_OUTCOMES:
+                self.polls.labels(name, outcome)
+            for outcome in ARTICLE_OUTCOMES:
+                self.articles.labels(name, outcome)
+            self.page_errors.labels(name)
+
+    # -- the fetcher's observer -------------------------------------------------------
+
+    def on_response(self, host: str, status: int, seconds: float) -> None:
+        self.upstream_requests.labels(host, str(status)).inc()
+        self.upstream_duration.labels(host).observe(seconds)
+
+    def on_error(self, host: str, kind: str, seconds: float) -> None:
+        self.upstream_requests.labels(host, kind).inc()
+        self.upstream_duration.labels(host).observe(seconds)
+
+    # -- the config reload hook -------------------------------------------------------
+
+    def on_reload(self, applied: bool) -> None:
+        self.config_reloads.labels("ok" if applied else "failed").inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -1,9 +1,18 @@
 """The scheduler only ticks: what is due, back-off and validators live in the store.
 
 Every ``tick`` an APScheduler 3.x job looks at each source's stored ``next_poll_at``
-and starts the polls that are due; a restart (or a second replica reading the same
-store) therefore resumes where things stood. A failing source never delays the
-others: each poll is its own task.
+and starts the polls that are due; a restart resumes where things stood. A failing
+source never delays the others: each poll is its own task, and a source still being
+polled is skipped, not waited for.
+
+After a poll, ``next_poll_at`` (``feedsvc.fetch.backoff``) decides when to come back:
+the interval after success, exponential back-off with jitter and a cap after failure,
+never before a Retry-After. No failure count disables a source. A poll that raised
+(a bug, the store) is recorded as a failed poll and backs off like any other.
+
+The outcome of each poll is stored (``PollState.last_error``: the feeds that failed
+and, when article pages failed, how many and the last reason), counted in the
+metrics and logged as one ``poll.done`` event.
 """
 
 from __future__ import annotations
@@ -19,7 +28,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from feedsvc.config import SchedulerSettings, SourceSettings
 from feedsvc.fetch.backoff import next_poll_at
+from feedsvc.logsetup import log_event
 from feedsvc.metrics import Metrics
+from feedsvc.models import PollState
 from feedsvc.pipeline import Pipeline, PollReport
 from feedsvc.store import Store
 
@@ -40,6 +51,7 @@ class Poller:
         self.metrics = metrics
         self.rng = rng or random.Random()
         self.running: dict[str, asyncio.Task[PollReport]] = {}
+        metrics.prime_sources(source.name for source in self.sources)
 
     async def tick(self) -> None:
         now = self.clock()
@@ -58,19 +70,25 @@ class Poller:
         name = task.get_name().removeprefix("poll:")
         self.running.pop(name, None)
         if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("poll.crashed source=%s error=%r", name, exc, exc_info=exc)
+            # poll() records every failure of the pipeline; this is the store refusing
+            # to save the outcome, so the source stays due and is tried on the next tick
+            log.error("poll.unsaved source=%s error=%r", name, exc, exc_info=exc)
 
     async def poll(self, source: SourceSettings) -> PollReport:
         """Poll one source now and schedule its next poll."""
         started = self.clock()
-        report = await self.pipeline.poll(source)
+        try:
+            report = await self.pipeline.poll(source)
+        except Exception as exc:  # any crash must back off like a fault, not spin
+            log.error("poll.crashed source=%s error=%r", source.name, exc, exc_info=exc)
+            report = PollReport(source.name, started, feed_errors=[f"internal error: {exc!r}"])
         state = await self.store.get_poll_state(source.name)
         now = self.clock()
         failures = state.consecutive_failures + 1 if report.failed else 0
         retry_after = report.fresh_until if report.failed else None
         state = replace(
             state, last_attempt_at=started, consecutive_failures=failures,
-            last_error=report.error,
+            last_error=poll_problem(report),
             last_success_at=state.last_success_at if report.failed else now,
             next_poll_at=next_poll_at(
                 now=now, interval=source.interval, consecutive_failures=failures,
@@ -78,24 +96,28 @@ class Poller:
                 ttl=report.ttl, jitter=self.rng.random(),
                 max_backoff=self.settings.max_backoff))
         await self.store.save_poll_state(state)
-        self._record(source, report, now - started, state.next_poll_at)
+        self._record(source, report, now - started, state)
         return report
 
     def _record(self, source: SourceSettings, report: PollReport, took: timedelta,
-                next_at: datetime | None) -> None:
-        outcome = "failed" if report.failed else "ok"
-        self.metrics.polls.labels(source.name, outcome).inc()
-        self.metrics.poll_duration.labels(source.name).observe(took.total_seconds())
-        for name in ("new", "updated", "unchanged", "retracted"):
-            self.metrics.articles.labels(source.name, name).inc(getattr(report, name))
-        self.metrics.page_errors.labels(source.name).inc(report.page_errors)
-        log.info("poll.done source=%s outcome=%s items=%d new=%d updated=%d unchanged=%d "
-                 "retracted=%d page_errors=%d deferred=%d not_modified=%d took=%.2fs next=%s%s",
-                 source.name, outcome, report.items, report.new, report.updated,
-                 report.unchanged, report.retracted, report.page_errors, report.deferred,
-                 report.feeds_not_modified, took.total_seconds(),
-                 next_at.isoformat() if next_at else "-",
-                 f" error={report.error!r}" if report.error else "")
+                state: PollState) -> None:
+        outcome = poll_outcome(report)
+        metrics = self.metrics
+        metrics.polls.labels(source.name, outcome).inc()
+        metrics.poll_duration.labels(source.name).observe(took.total_seconds())
+        for name, count in article_counts(report).items():
+            metrics.articles.labels(source.name, name).inc(count)
+        metrics.page_errors.labels(source.name).inc(report.page_errors)
+        for slug, count in report.topic_matches.items():
+            metrics.topic_matches.labels(slug).inc(count)
+        # The errors themselves were logged where they were handled (feed.failed,
+        # page.failed); this event only counts them.
+        log_event(log, logging.INFO, "poll.done", source=source.name, outcome=outcome,
+                  items=report.items, **article_counts(report), rechecked=report.rechecked,
+                  feeds_not_modified=report.feeds_not_modified,
+                  feed_errors=len(report.feed_errors), page_errors=report.page_errors,
+                  deferred=report.deferred, took=round(took.total_seconds(), 3),
+                  failures=state.consecutive_failures, next_poll_at=state.next_poll_at)
 
     async def drain(self, grace: float) -> None:
         """Let polls in flight finish (their writes complete), then cancel what is left."""
@@ -106,6 +128,26 @@ class Poller:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+
+
+def poll_outcome(report: PollReport) -> str:
+    """``failed`` when every feed failed, ``partial`` when a feed or a page did, else ``ok``."""
+    if report.failed:
+        return "failed"
+    return "partial" if report.feed_errors or report.page_errors else "ok"
+
+
+def poll_problem(report: PollReport) -> str | None:
+    """What went wrong in a poll, for ``/healthz``: failed feeds, then failed pages."""
+    problems = list(report.feed_errors)
+    if report.page_errors:
+        problems.append(f"{report.page_errors} article page(s) failed, last: {report.page_error}")
+    return "; ".join(problems) or None
+
+
+def article_counts(report: PollReport) -> dict[str, int]:
+    return {"new": report.new, "updated": report.updated, "unchanged": report.unchanged,
+            "duplicate": report.duplicates, "retracted": report.retracted}
 
 
 def start_scheduler(poller: Poller, tick: timedelta) -> AsyncIOScheduler:

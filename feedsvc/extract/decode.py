@@ -1,17 +1,24 @@
 """Page bytes → text, choosing the encoding the way a careful browser would.
 
-Order, most trusted first, each tried strictly (a decode error moves on):
+First, a page without a byte-order mark that is valid UTF-8 and holds multi-byte
+sequences is UTF-8, whatever its labels say: text in a single-byte code page almost
+never forms valid UTF-8 by chance, while a UTF-8 page labelled windows-1256 decodes
+"cleanly" in that code page into mojibake. Then, most trusted first, each tried
+strictly (a decode error moves on):
 
 1. the charset the HTTP response declared (``charset``), if any;
 2. a byte-order mark;
 3. ``<meta charset>`` / ``http-equiv`` in the first 2 KiB;
 4. UTF-8, which the site uses;
-5. windows-1256: the usual wrong encoding for Arabic pages (old mirrors and
+5. UTF-8 with a few bad bytes (at most 1 in 100 non-ASCII characters) is a damaged
+   UTF-8 page (a cut or spliced response): ``ExtractError``, so the pipeline keeps
+   what it has and reads the page again later, rather than store a mangled text;
+6. windows-1256: the usual wrong encoding for Arabic pages (old mirrors and
    copies), and a single-byte code page, so it always decodes. The result says
    so, and the provenance records it.
 
 A header that names UTF-8 over windows-1256 bytes fails at step 1 and ends at
-step 5, which is the case this order exists for.
+step 6, which is the case this order exists for.
 """
 
 from __future__ import annotations
@@ -37,11 +44,19 @@ _SAMPLE = 8192
 
 def decode_page(page: bytes, charset: str | None) -> tuple[str, str]:
     """The page text and a note on how it was decoded (for provenance)."""
+    if not page.startswith(tuple(bom for bom, _ in _BOMS)) and not page.isascii():
+        text = _try_decode(page, "utf-8")
+        if text is not None:
+            _reject_binary(text)
+            return text, "utf-8"
     for label, encoding in _candidates(page, charset):
         text = _try_decode(page, encoding)
         if text is not None:
             _reject_binary(text)
             return text, label
+    text = page.decode("utf-8", errors="replace")
+    if (bad := text.count("\ufffd")) <= sum(not c.isascii() for c in text) // 100:
+        raise ExtractError(f"damaged page: {bad} bytes are not UTF-8 in a UTF-8 text")
     text = page.decode(_FALLBACK, errors="replace")
     _reject_binary(text)
     return text, f"{_FALLBACK} (utf-8 failed)"

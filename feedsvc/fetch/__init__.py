@@ -14,6 +14,9 @@ upstream asks for:
   down; ``Fetcher.host_state`` shows it;
 * an honest ``User-Agent``: ``feedsvc/0.1 (+<contact url>)``.
 
+An optional ``FetchObserver`` hears of every exchange that reached the network
+(host, status or error kind, seconds): the metrics hook, so fetch imports no metrics.
+
 And the limits that keep a bad upstream from hurting us: timeouts, a body size cap,
 a redirect cap with loop detection, and requests only to configured hosts that do
 not resolve to private addresses (``hosts``).
@@ -33,13 +36,14 @@ Errors raised (all from ``feedsvc.errors``)::
 
 from feedsvc.fetch.backoff import backoff_delay, next_poll_at
 from feedsvc.fetch.charset import decode_text
-from feedsvc.fetch.client import Fetcher
+from feedsvc.fetch.client import Fetcher, FetchObserver
 from feedsvc.fetch.hosts import host_key
 from feedsvc.fetch.pacing import HostState
 from feedsvc.fetch.policy import FetchPolicy
 
 __all__ = [
     "FetchPolicy",
+    "FetchObserver",
     "Fetcher",
     "HostState",
     "backoff_delay",

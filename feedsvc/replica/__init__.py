@@ -8,7 +8,7 @@ The replica serves what ``docs/site-markup.md`` describes, from the articles in
     /<section>/<id>-<slug>/             article page; the id decides (slug, slash, query free)
     /sitemap.xml, /sitemap/YYYY-MM.xml  sitemap index and monthly children
     /listing/trend.<24 hex>/noprepare/trend/10/<page>   10 headline links per page
-    /robots.txt                         allow all, Crawl-delay: 1 (switchable)
+    /robots.txt                         allow all, Crawl-delay: 1 (both switchable)
     /_replica/...                       the control API (see ``control``)
 
 Modules::

@@ -138,7 +138,7 @@ def _not_modified(request: web.Request, etag: str, last_modified: datetime) -> b
 
 async def robots(request: web.Request) -> web.Response:
     site = request.app[SITE_KEY]
-    body = render.render_robots(site.frame, allowed=site.robots_allowed)
+    body = render.render_robots(site.frame, allowed=site.robots_allowed, crawl_delay=site.crawl_delay)
     return web.Response(body=body, content_type="text/plain", charset="utf-8")
 
 

@@ -7,7 +7,7 @@ Every switch is a POST with a JSON object body (or none) and answers JSON::
     POST /_replica/edit           {"id", "title"?, "lead"?, "paragraphs"?, "modified"? ISO 8601}
     POST /_replica/retract        {"id", "status"?: 404|410}
     POST /_replica/markup         {"jsonld": bool, "opengraph": bool, "id"?: one article}
-    POST /_replica/robots         {"allowed": bool}
+    POST /_replica/robots         {"allowed": bool, "crawl_delay": seconds or null}
     POST /_replica/inject         {"fault", "path_glob"?, "times"?, ...params}
     POST /_replica/clear_faults   {}
     POST /_replica/clear_requests {}
@@ -62,7 +62,8 @@ def _markup(site: ReplicaSite, args: dict[str, Any]) -> object:
 
 
 def _robots(site: ReplicaSite, args: dict[str, Any]) -> object:
-    site.set_robots(bool(args.get("allowed", True)))
+    delay = args.get("crawl_delay", 1.0)
+    site.set_robots(bool(args.get("allowed", True)), None if delay is None else float(delay))
     return {}
 
 

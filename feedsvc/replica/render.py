@@ -124,10 +124,11 @@ def render_listing(articles: Sequence[ReplicaArticle]) -> bytes:
     return f'<div class="listing">\n{cards}</div>\n'.encode()
 
 
-def render_robots(frame: Frame, *, allowed: bool) -> bytes:
+def render_robots(frame: Frame, *, allowed: bool, crawl_delay: float | None = 1.0) -> bytes:
     rule = "Allow: /" if allowed else "Disallow: /"
+    delay = "" if crawl_delay is None else f"Crawl-delay: {crawl_delay:g}\n"
     return (
-        f"User-agent: *\n{rule}\nCrawl-delay: 1\n\nSitemap: {frame.base_url}/sitemap.xml\n"
+        f"User-agent: *\n{rule}\n{delay}\nSitemap: {frame.base_url}/sitemap.xml\n"
     ).encode()
 
 

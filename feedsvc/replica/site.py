@@ -83,6 +83,7 @@ class ReplicaSite:
         self._markup_by_article: dict[int, Markup] = {}
         self._markup_changed_at = datetime.min.replace(tzinfo=UTC)
         self.robots_allowed = True
+        self.crawl_delay: float | None = 1.0
         self.faults.clear()
         self.requests.clear()
         out_now = [a.modified for a in self._originals.values() if a.id in self._published]
@@ -134,8 +135,10 @@ class ReplicaSite:
         self._touch()
         self._markup_changed_at = self.changed_at
 
-    def set_robots(self, allowed: bool) -> None:
+    def set_robots(self, allowed: bool, crawl_delay: float | None = 1.0) -> None:
+        """Allow or disallow everything; ``crawl_delay`` None leaves the line out."""
         self.robots_allowed = allowed
+        self.crawl_delay = crawl_delay
 
     def inject(self, fault: str, path_glob: str = "*", times: int | None = None,
                **params: Any) -> Fault:
