@@ -121,6 +121,7 @@ class PollState:
     # What each feed listed last time, newest first: ((url, (article id, ...)), ...);
     # an article that vanishes from the middle of a feed is re-checked for retraction.
     feed_items: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    last_backfill_at: datetime | None = None  # when the sitemap was last read for backfill
 
 
 def article_id(source: str, native_id: str) -> str:

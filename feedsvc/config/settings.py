@@ -64,6 +64,12 @@ class SourceSettings:
         DEFAULT_SELECTORS, "CSS selectors of the site's article template, as a [sources.selectors] "
         "table; keys below. Only what differs from the defaults needs writing."
     )
+    backfill_max_age: timedelta = setting(
+        timedelta(0), "Backfill articles up to this old from /sitemap.xml (0: no backfill)."
+    )
+    backfill_interval: timedelta = setting(
+        timedelta(hours=6), "How often the sitemap is read for backfill."
+    )
     refresh_window: timedelta = setting(
         timedelta(hours=0), "Re-fetch pages of articles younger than this on every poll (0: only on change)."
     )

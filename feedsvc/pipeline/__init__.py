@@ -23,6 +23,7 @@ from feedsvc.errors import ExtractError, FeedsvcError, FetchError, HTTPStatusErr
 from feedsvc.extract import extract_article
 from feedsvc.models import Article, FeedItem, FetchResult, PollState
 from feedsvc.normalize.article import build_article
+from feedsvc.pipeline.backfill import backfill_due, sitemap_items
 from feedsvc.pipeline.decide import feed_signature, plan_pages, retry_at, vanished
 from feedsvc.pipeline.identity import Identity
 from feedsvc.store import PageState, SaveOutcome, Store
@@ -57,6 +58,8 @@ class PollReport:
     retracted: int = 0
     duplicates: int = 0
     rechecked: int = 0
+    backfilled: int = 0
+    pages_fetched: int = 0
     page_errors: int = 0
     deferred: int = 0
     changed_topics: set[str] = field(default_factory=set)
@@ -105,7 +108,9 @@ class Pipeline:
         await self._store_items(source, items, report)
         await self._recheck_vanished(source, state, listed, report)
         await self._retry_failed_pages(source, report)
-        await self.store.save_poll_state(replace(state, validators=validators, feed_items=listed))
+        backfilled_at = await self._backfill(source, state, report)
+        await self.store.save_poll_state(replace(
+            state, validators=validators, feed_items=listed, last_backfill_at=backfilled_at))
         await self._publish(report, final=True)
         return report
 
@@ -175,6 +180,7 @@ class Pipeline:
                           report: PollReport) -> None:
         state = state or PageState(item.article_id, item.url)
         now = self.clock()
+        report.pages_fetched += 1
         try:
             result = await self.fetcher.get(item.url, etag=state.etag if state.fetched else None,
                                             last_modified=state.last_modified if state.fetched else None)
@@ -195,7 +201,7 @@ class Pipeline:
                 await self._save(source, build_article(item, None, fetched_at=now), (item.url,), report)
             state = self._page_failed(state, item, exc, report)
         except (FetchError, ExtractError) as exc:
-            if not state.fetched:  # keep the feed's version until the page can be read
+            if not state.fetched and item.title:  # keep the feed's version until the page can be read
                 await self._save(source, build_article(item, None, fetched_at=now), (item.url,), report)
             state = self._page_failed(state, item, exc, report)
         await self.store.save_page_state(state)
@@ -214,6 +220,19 @@ class Pipeline:
                     item.source, item.article_id, item.url, failures, _reason(exc))
         return replace(state, failures=failures, last_error=_reason(exc),
                        feed_signature=feed_signature(item), next_attempt_at=next_attempt_at)
+
+    async def _backfill(self, source: SourceSettings, state: PollState, report: PollReport
+                        ) -> datetime | None:
+        now = self.clock()
+        if report.failed or not source.fetch_pages or not backfill_due(
+                source, state.last_backfill_at, now):
+            return state.last_backfill_at
+        budget = max(source.max_pages_per_poll - report.pages_fetched, 0)
+        items = await sitemap_items(source, self.fetcher.get, self.store, now=now, limit=budget)
+        for item in items:
+            await self._fetch_page(source, item, None, report)
+        report.backfilled = len(items)
+        return now
 
     async def _recheck_vanished(self, source: SourceSettings, state: PollState,
                                 listed: Listings, report: PollReport) -> None:

@@ -81,6 +81,7 @@ def encode_poll_state(state: PollState) -> bytes:
         "consecutive_failures": state.consecutive_failures,
         "validators": [list(v) for v in state.validators],
         "feed_items": [[url, list(ids)] for url, ids in state.feed_items],
+        "last_backfill_at": _iso(state.last_backfill_at),
     })
 
 
@@ -93,6 +94,7 @@ def decode_poll_state(source: str, blob: bytes) -> PollState:
         consecutive_failures=int(data.get("consecutive_failures", 0)),
         validators=tuple((v[0], v[1], v[2]) for v in data.get("validators", ())),
         feed_items=tuple((url, tuple(ids)) for url, ids in data.get("feed_items", ())),
+        last_backfill_at=_time(data.get("last_backfill_at")),
     )
 
 
