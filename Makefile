@@ -39,7 +39,12 @@ typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/run_all.py
+	./tests/peers/install.sh
+	$(BIN)/python bench/bench_extract.py --pad 150
+	$(BIN)/python bench/bench_match.py
+	$(BIN)/python bench/bench_near.py
+	$(BIN)/python bench/bench_store.py
+	$(BIN)/python bench/serve.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -15,7 +15,7 @@ about 400 words): the shingles as a sorted ``array('I')`` (4 bytes a shingle,
 about 1.6 KB), the signature (512 bytes), 32 bucket keys of 16 bytes and their
 dict slots (about 3.5 KB), the entry itself (about 0.2 KB): about 6 KB. The index
 holds what ``prune`` has not dropped; pruning at the dedupe window keeps it to the
-articles of that window (a few thousand). ``docs/benchmarks-dedupe.md`` has figures.
+articles of that window (a few thousand). ``docs/benchmarks.md`` has figures.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Why these indexes: a topic's newest page is a range scan of
 Topic stats (step 3) read ``topic_counts``, kept by every write in the same
 transaction (the row keyed ``''`` counts the live articles), and the newest
 ``updated`` from ``topic_articles(topic, updated)`` / ``articles(live, updated)``,
-so they cost the same at 1M articles as at 1k (``docs/benchmarks-store.md``).
+so they cost the same at 1M articles as at 1k (``docs/benchmarks.md``, "Storage").
 """
 
 from __future__ import annotations
