@@ -104,10 +104,12 @@ def _feed_generator(page: FeedPage) -> FeedGenerator:
 
 def _feed_links(page: FeedPage) -> list[dict[str, str]]:
     meta = page.meta
+    # The HTML alternate comes last: some readers (newsboat) take the last alternate
+    # link as the feed's web page; feedparser and most others pick the text/html one.
     links = [
         {"rel": "self", "type": ATOM_TYPE, "href": meta.self_url},
-        {"rel": "alternate", "type": "text/html", "href": meta.alternate_url},
         {"rel": "alternate", "type": JSON_FEED_TYPE, "href": meta.json_url},
+        {"rel": "alternate", "type": "text/html", "href": meta.alternate_url},
     ]
     if meta.hub:
         links.append({"rel": "hub", "href": meta.hub})
