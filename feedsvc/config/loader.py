@@ -122,7 +122,17 @@ def _build_table(cls: type, table: str, index: int, raw: dict[str, Any], path: P
         converted = _convert_field(cls, key, value, where, problems)
         if converted is not _INVALID:
             values[key] = converted
-    return cls(**values)
+    try:
+        return cls(**values)
+    except ConfigError as exc:  # a table that checks itself (DedupePolicy): "table.key: …"
+        for problem in exc.problems:
+            key = problem.split(":", 1)[0].rpartition(".")[2]
+            problems.append(f"{path}:{lines.find(table, index, key)}: {problem}")
+            values.pop(key, None)
+        try:  # keep reading with defaults in place of the bad values
+            return cls(**values)
+        except ConfigError:
+            return cls()
 
 
 _INVALID = object()

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from feedsvc.dedupe.policy import DedupePolicy
 from feedsvc.extract.selectors import DEFAULT_SELECTORS, Selectors
 
 
@@ -98,21 +99,13 @@ class SchedulerSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class DedupeSettings:
+class DedupeSettings(DedupePolicy):
+    """The dedupe policy (thresholds measured on the replica; see its help lines) plus
+    what to do with retracted articles."""
+
     retractions: str = setting(
         "remove", "An article whose page answers 404/410: 'remove' it from every feed, or 'keep' it."
     )
-    min_tokens: int = setting(
-        40, "Bodies with fewer normalized words get no content fingerprint and no near-duplicate check."
-    )
-    threshold: float = setting(
-        0.5, "Word-trigram Jaccard similarity at or above which two bodies are the same story."
-    )
-    window: timedelta = setting(
-        timedelta(days=3), "Near-duplicate candidates must be published within this span of each other."
-    )
-    num_perm: int = setting(128, "MinHash values per signature (a multiple of bands).")
-    bands: int = setting(32, "LSH bands over the signature; more bands find more candidates.")
 
 
 @dataclass(frozen=True, slots=True)

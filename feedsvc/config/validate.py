@@ -83,17 +83,10 @@ def _scheduler_and_logging(settings: Settings) -> Iterator[Problem]:
 
 
 def _dedupe(settings: Settings) -> Iterator[Problem]:
+    # thresholds and sizes are checked by DedupePolicy itself, when the table is read
     dedupe = settings.dedupe
     if dedupe.retractions not in ("remove", "keep"):
         yield _problem("dedupe", "retractions", f"{dedupe.retractions!r} is not 'remove' or 'keep'")
-    if not 0 < dedupe.threshold <= 1:
-        yield _problem("dedupe", "threshold", f"{dedupe.threshold} is outside (0, 1]")
-    if dedupe.min_tokens < 1:
-        yield _problem("dedupe", "min_tokens", "must be at least 1")
-    if dedupe.bands < 1 or dedupe.num_perm % dedupe.bands:
-        yield _problem("dedupe", "bands", f"{dedupe.bands} must divide num_perm ({dedupe.num_perm})")
-    if dedupe.window <= timedelta(0):
-        yield _problem("dedupe", "window", "must be longer than 0")
 
 
 def _source(index: int, source: SourceSettings, seen: set[str]) -> Iterator[Problem]:

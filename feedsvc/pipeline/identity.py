@@ -28,11 +28,6 @@ from feedsvc.models import Article
 from feedsvc.store import Store
 
 
-def dedupe_policy(settings: DedupeSettings) -> DedupePolicy:
-    return DedupePolicy(min_tokens=settings.min_tokens, threshold=settings.threshold,
-                        window=settings.window, num_perm=settings.num_perm, bands=settings.bands)
-
-
 @dataclass(frozen=True, slots=True)
 class _Answered:
     """The near-duplicate search, run once before the ladder asks for it."""
@@ -66,7 +61,7 @@ class _Prefetched:
 class Identity:
     def __init__(self, store: Store, settings: DedupeSettings) -> None:
         self.store = store
-        self.policy = dedupe_policy(settings)
+        self.policy: DedupePolicy = settings
         self.near = NearDuplicateIndex(self.policy)
         self._loaded = False
 

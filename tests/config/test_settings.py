@@ -121,3 +121,12 @@ def test_selectors_table_overrides_defaults_and_bad_selector_is_located(tmp_path
     path = write(tmp_path, '[[sources]]\nname = "rt-arabic"\n[sources.selectors]\nbody = "div..x"\n')
     [problem] = problems_of(path)
     assert problem.startswith(f"{path}:3: sources[0].selectors:") and "not a CSS selector" in problem
+
+
+def test_dedupe_table_is_checked_with_its_lines(tmp_path: Path) -> None:
+    path = write(tmp_path, "[dedupe]\nthreshold = 1.5\nbands = 33\nretractions = \"hide\"\n")
+    assert problems_of(path) == [
+        f"{path}:2: dedupe.threshold: 1.5: must be in (0, 1]",
+        f"{path}:3: dedupe.bands: 33: must divide num_perm (128)",
+        f"{path}:4: dedupe.retractions: 'hide' is not 'remove' or 'keep'",
+    ]
