@@ -90,6 +90,10 @@ class FetchSettings:
     per_host_concurrency: int = setting(2, "Requests in flight to one host at most.")
     min_host_delay: float = setting(1.0, "Seconds between the starts of two requests to one host.")
     respect_robots: bool = setting(True, "Obey robots.txt (and its Crawl-delay).")
+    robots_ttl: timedelta = setting(timedelta(hours=1), "How long a fetched robots.txt is trusted.")
+    max_retry_after: timedelta = setting(
+        timedelta(days=1), "Longest Retry-After honoured; longer values are clipped to this."
+    )
 
 
 @dataclass(frozen=True, slots=True)

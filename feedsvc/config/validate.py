@@ -68,6 +68,8 @@ def _fetch(settings: Settings) -> Iterator[Problem]:
                 "per_host_concurrency"):
         if getattr(fetch, key) <= 0:
             yield _problem("fetch", key, "must be greater than 0")
+    if fetch.robots_ttl <= timedelta(0):
+        yield _problem("fetch", "robots_ttl", "must be longer than 0")
     if fetch.min_host_delay < 0 or fetch.max_redirects < 0:
         key = "min_host_delay" if fetch.min_host_delay < 0 else "max_redirects"
         yield _problem("fetch", key, "cannot be negative")

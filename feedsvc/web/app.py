@@ -88,6 +88,8 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
         total_timeout=fetch.total_timeout, max_body_bytes=fetch.max_body_size,
         max_redirects=fetch.max_redirects, per_host_concurrency=fetch.per_host_concurrency,
         min_host_delay=fetch.min_host_delay, robots=fetch.respect_robots,
+        robots_ttl=fetch.robots_ttl.total_seconds(),
+        max_retry_after=fetch.max_retry_after.total_seconds(),
         allowed_hosts=tuple(dict.fromkeys(hosts)),
         allow_private_hosts=tuple(h for h in dict.fromkeys(hosts) if _explicitly_private(h)),
     )
