@@ -12,21 +12,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from feedsvc.config import DedupeSettings, SourceSettings
-from feedsvc.discover import SiteIdentity, parse_rss
-from feedsvc.errors import ExtractError, FeedsvcError, FetchError, HTTPStatusError, ParseError
+from feedsvc.errors import ExtractError, FeedsvcError, FetchError, HTTPStatusError
 from feedsvc.extract import extract_article
-from feedsvc.models import Article, FeedItem, FetchResult, PollState
+from feedsvc.models import Article, FeedItem, PollState
 from feedsvc.normalize.article import build_article
 from feedsvc.pipeline.backfill import backfill_due, sitemap_items
 from feedsvc.pipeline.decide import feed_signature, plan_pages, retry_at, vanished
+from feedsvc.pipeline.feeds import Fetch, Listings, later, read_feeds, reason
 from feedsvc.pipeline.identity import Identity
+from feedsvc.pipeline.report import PollReport
 from feedsvc.store import PageState, SaveOutcome, Store
+
+__all__ = ["Fetch", "Matcher", "Pipeline", "PollReport"]
 
 log = logging.getLogger("feedsvc.pipeline")
 
@@ -35,56 +38,8 @@ PAGE_RETRY_CAP = timedelta(hours=6)
 PUBLISH_EVERY = 10  # stored changes between render-cache refreshes during one poll
 
 
-class Fetch(Protocol):
-    async def get(self, url: str, *, etag: str | None = None,
-                  last_modified: str | None = None) -> FetchResult: ...
-
-
 class Matcher(Protocol):
     def match(self, article: Article) -> frozenset[str]: ...
-
-
-@dataclass(slots=True)
-class PollReport:
-    source: str
-    started_at: datetime
-    feeds_ok: int = 0
-    feeds_not_modified: int = 0
-    feed_errors: list[str] = field(default_factory=list)
-    items: int = 0
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    retracted: int = 0
-    duplicates: int = 0
-    rechecked: int = 0
-    backfilled: int = 0
-    pages_fetched: int = 0
-    page_errors: int = 0
-    deferred: int = 0
-    changed_topics: set[str] = field(default_factory=set)
-    unpublished: int = 0  # stored changes the render cache has not heard of yet
-    pending_topics: set[str] = field(default_factory=set)  # … and the topics they touched
-    topic_matches: dict[str, int] = field(default_factory=dict)  # new or updated, per topic
-    page_error: str | None = None  # the last page failure's reason, for /healthz
-    ttl: timedelta | None = None
-    fresh_until: datetime | None = None
-
-    def touch(self, topics: set[str]) -> None:
-        """Record a stored change to these topics (and to ``all``)."""
-        topics = topics | {"all"}
-        self.changed_topics |= topics
-        self.pending_topics |= topics
-        self.unpublished += 1
-
-    @property
-    def failed(self) -> bool:
-        """Every feed of the source failed: nothing was learnt."""
-        return bool(self.feed_errors) and self.feeds_ok + self.feeds_not_modified == 0
-
-    @property
-    def error(self) -> str | None:
-        return "; ".join(self.feed_errors) or None
 
 
 class Pipeline:
@@ -103,7 +58,8 @@ class Pipeline:
         """Poll one source once; never raises for upstream faults (they are in the report)."""
         report = PollReport(source.name, self.clock())
         state = await self.store.get_poll_state(source.name)
-        items, validators, listed = await self._read_feeds(source, state, report)
+        items, validators, listed = await read_feeds(self.fetcher, source, state, report,
+                                                     self.clock)
         report.items = len(items)
         await self._store_items(source, items, report)
         await self._recheck_vanished(source, state, listed, report)
@@ -113,39 +69,6 @@ class Pipeline:
             state, validators=validators, feed_items=listed, last_backfill_at=backfilled_at))
         await self._publish(report, final=True)
         return report
-
-    # -- feeds ------------------------------------------------------------------------
-
-    async def _read_feeds(self, source: SourceSettings, state: PollState, report: PollReport
-                          ) -> tuple[list[FeedItem], Validators, Listings]:
-        site = SiteIdentity(source.name, source.base_url, source.mirror_hosts)
-        known = {url: (etag, modified) for url, etag, modified in state.validators}
-        listed = dict(state.feed_items)
-        items: dict[str, FeedItem] = {}
-        validators = []
-        for feed_url in _feed_urls(source):
-            etag, modified = known.get(feed_url, (None, None))
-            try:
-                result = await self.fetcher.get(feed_url, etag=etag, last_modified=modified)
-                if result.not_modified:
-                    report.feeds_not_modified += 1
-                else:
-                    document = parse_rss(result.body, site, now=self.clock())
-                    report.feeds_ok += 1
-                    report.ttl = max(filter(None, (report.ttl, document.ttl)), default=None)
-                    etag, modified = result.etag, result.last_modified
-                    listed[feed_url] = tuple(item.article_id for item in document.items)
-                    for item in document.items:  # the same article in several feeds: once
-                        items.setdefault(item.native_id, item)
-                report.fresh_until = _later(report.fresh_until, result.fresh_until)
-            except (FetchError, ParseError) as exc:
-                report.feed_errors.append(f"{feed_url}: {_reason(exc)}")
-                log.warning("feed.failed source=%s url=%s error=%s", source.name, feed_url, _reason(exc))
-                if isinstance(exc, HTTPStatusError) and exc.retry_after:
-                    report.fresh_until = _later(report.fresh_until, exc.retry_after)
-            validators.append((feed_url, etag, modified))
-        listings = tuple((url, listed[url]) for url in _feed_urls(source) if url in listed)
-        return list(items.values()), tuple(validators), listings
 
     # -- pages ------------------------------------------------------------------------
 
@@ -209,16 +132,16 @@ class Pipeline:
     def _page_failed(self, state: PageState, item: FeedItem, exc: FeedsvcError,
                      report: PollReport) -> PageState:
         report.page_errors += 1
-        report.page_error = str(exc) if isinstance(exc, FetchError) else f"{item.url}: {_reason(exc)}"
+        report.page_error = str(exc) if isinstance(exc, FetchError) else f"{item.url}: {reason(exc)}"
         failures = state.failures + 1
         next_attempt_at = retry_at(self.clock(), failures, base=PAGE_RETRY_BASE, cap=PAGE_RETRY_CAP)
         if isinstance(exc, HTTPStatusError) and exc.retry_after:
             # a page's 429/503 speaks for the whole host: no poll of the source before it
-            report.fresh_until = _later(report.fresh_until, exc.retry_after)
+            report.fresh_until = later(report.fresh_until, exc.retry_after)
             next_attempt_at = max(next_attempt_at, exc.retry_after)
         log.warning("page.failed source=%s article=%s url=%s failures=%d error=%s",
-                    item.source, item.article_id, item.url, failures, _reason(exc))
-        return replace(state, failures=failures, last_error=_reason(exc),
+                    item.source, item.article_id, item.url, failures, reason(exc))
+        return replace(state, failures=failures, last_error=reason(exc),
                        feed_signature=feed_signature(item), next_attempt_at=next_attempt_at)
 
     async def _backfill(self, source: SourceSettings, state: PollState, report: PollReport
@@ -322,23 +245,3 @@ class Pipeline:
             report.retracted += 1
             report.touch(set(self.matcher().match(stored)) if stored else set())
             log.info("article.retracted article=%s", article_id)
-
-
-Validators = tuple[tuple[str, str | None, str | None], ...]
-Listings = tuple[tuple[str, tuple[str, ...]], ...]
-
-
-def _feed_urls(source: SourceSettings) -> list[str]:
-    base = source.base_url.rstrip("/")
-    return [feed if "://" in feed else f"{base}/{feed.lstrip('/')}" for feed in source.feeds]
-
-
-def _reason(exc: BaseException) -> str:
-    """The error without the URL the caller already names."""
-    if isinstance(exc, FetchError):
-        return exc.reason
-    return str(exc) or type(exc).__name__
-
-
-def _later(a: datetime | None, b: datetime | None) -> datetime | None:
-    return max(filter(None, (a, b)), default=None)
