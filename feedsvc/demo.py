@@ -12,7 +12,7 @@ import contextlib
 import signal
 import sys
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -55,7 +55,7 @@ def run_demo(*, port: int, replica_port: int, data_dir: Path, topics_file: Path 
 async def _serve(port: int, replica_port: int, data_dir: Path, topics: Path) -> None:
     from feedsvc.web.app import create_app
     replica_url = f"http://127.0.0.1:{replica_port}"
-    site = ReplicaSite(base_url=replica_url)
+    site = ReplicaSite(base_url=replica_url, time_shift=_to_today(ReplicaSite()))
     runners = [web.AppRunner(create_replica_app(site), access_log=None),
                web.AppRunner(create_app(demo_settings(port, replica_url, data_dir, topics)),
                              access_log=None)]
@@ -76,6 +76,12 @@ async def _serve(port: int, replica_port: int, data_dir: Path, topics: Path) -> 
         newsroom.cancel()
         for runner in reversed(runners):
             await runner.cleanup()
+
+
+def _to_today(site: ReplicaSite) -> timedelta:
+    """Whole days that bring the replica's newest published article to the last day."""
+    newest = max(a.published for a in site.newest(limit=1))
+    return timedelta(days=max((datetime.now(UTC) - newest).days, 0))
 
 
 async def _newsroom(site: ReplicaSite, interval: float) -> None:

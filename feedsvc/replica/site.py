@@ -62,11 +62,18 @@ class ReplicaSite:
         base_url: str = "http://127.0.0.1:8081",
         mirror_hosts: Iterable[str] = ("http://localhost:{port}",),
         clock: Callable[[], datetime] = utc_now,
+        time_shift: timedelta = timedelta(0),
     ) -> None:
+        """``time_shift`` moves every article's times (the demo moves the newest to today,
+        so topics with a ``max_age`` stay filled whatever the date; ids keep their values)."""
         self.base_url = base_url.rstrip("/")
         self.clock = clock
         self._mirror_templates = tuple(mirror_hosts)
-        self.timezone, self.section_names, self._originals = load_articles(Path(data_path))
+        self.timezone, self.section_names, originals = load_articles(Path(data_path))
+        self._originals = {
+            article_id: dataclasses.replace(article, published=article.published + time_shift,
+                                            modified=article.modified + time_shift)
+            for article_id, article in originals.items()}
         self.faults = FaultPlan()
         # Bounded so a long demo run does not grow without end; tests see far fewer.
         self.requests: deque[LoggedRequest] = deque(maxlen=REQUEST_LOG_SIZE)
