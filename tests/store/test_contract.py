@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from feedsvc.models import PollState
-from feedsvc.store import ALL_TOPIC, Cursor, PageState, SaveOutcome, SQLiteStore, Store
+from feedsvc.store import ALL_TOPIC, Cursor, PageState, SaveOutcome, Store
 from tests.factories import T0, make_article
+from tests.store.support import open_store
 
 
-@pytest.fixture(params=["sqlite"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    backend: Store = SQLiteStore(tmp_path / "contract.db")
-    await backend.open()
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[Store]:
+    """Each backend in turn: ``store_url`` is parametrized over sqlite and postgres."""
+    backend = await open_store(store_url)
     yield backend
     await backend.close()
 

@@ -1,4 +1,5 @@
-"""SQLite topic counts (migration 3) stay equal to counting the rows, whatever the writes."""
+"""Topic counts (SQLite migration 3, PostgreSQL's first step) stay equal to counting
+the rows, whatever the writes."""
 
 from __future__ import annotations
 
@@ -7,40 +8,31 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from feedsvc.store import ALL_TOPIC, SQLiteStore
+from feedsvc.store import ALL_TOPIC, SQLiteStore, Store
 from feedsvc.store.migrations import MIGRATIONS
 from tests.factories import make_article
+from tests.store.support import open_store
+from tests.store.support import scanned as scanned_rows
 
 TOPICS = ("syria", "gaza", "sport")
 
 
-def scanned(path: Path) -> dict[str, tuple[int, int | None]]:
+async def scanned(store: Store) -> dict[str, tuple[int, int | None]]:
     """What topic_stats said before the counts table: COUNT and MAX over the rows."""
-    db = sqlite3.connect(path)
-    try:
-        out = {topic: tuple(db.execute(
-            "SELECT COUNT(*), MAX(a.updated) FROM topic_articles t "
-            "JOIN articles a ON a.id = t.article_id WHERE t.topic = ?", (topic,)).fetchone())
-            for topic in TOPICS}
-        out[ALL_TOPIC] = tuple(db.execute(
-            "SELECT COUNT(*), MAX(updated) FROM articles WHERE live = 1").fetchone())
-        return out  # type: ignore[return-value]
-    finally:
-        db.close()
+    return await scanned_rows(store, TOPICS)
 
 
-async def assert_counts_match(store: SQLiteStore) -> None:
+async def assert_counts_match(store: Store) -> None:
     stats = await store.topic_stats([*TOPICS, ALL_TOPIC])
-    for slug, (count, updated) in scanned(store.path).items():
+    for slug, (count, updated) in (await scanned(store)).items():
         assert stats[slug].count == count, slug
         micros = int(stats[slug].updated.timestamp() * 1_000_000) if stats[slug].updated else None
         assert micros == updated, slug
     assert await store.count_articles() == stats[ALL_TOPIC].count
 
 
-async def test_counts_follow_every_kind_of_write(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "counts.db")
-    await store.open()
+async def test_counts_follow_every_kind_of_write(store_url: str) -> None:
+    store = await open_store(store_url)
     try:
         articles = [make_article(n) for n in range(1, 9)]
         for n, article in enumerate(articles):
