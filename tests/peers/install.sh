@@ -2,6 +2,15 @@
 # Installs the real peers the tests talk to when the machine lacks them (Debian packages).
 # Idempotent; does nothing when everything is present.
 set -euo pipefail
+# The PostgreSQL contract tests need the server on 127.0.0.1:5432; start the
+# machine's cluster when it is installed but down.
+if command -v pg_ctlcluster >/dev/null 2>&1 && ! pg_isready -h 127.0.0.1 -q 2>/dev/null; then
+  version=$(ls /etc/postgresql 2>/dev/null | head -n1)
+  if [ -n "$version" ]; then
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  fi
+fi
+
 need=()
 command -v newsboat >/dev/null 2>&1 || need+=(newsboat)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
