@@ -12,7 +12,8 @@ here but enforced by the serving layer. The language, the normalization table an
 the clitic rules are documented in ``docs/topics.md``.
 
 Modules: ``query`` (lexer + parser → AST), ``model`` (``Topic``), ``load`` (TOML file),
-``prepared`` (an article normalized once), ``index`` (the compiled matcher).
+``prepared`` (an article normalized once), ``compiled`` (term ids, one function per
+topic), ``triggers`` (what each present term sets off), ``index`` (the compiled matcher).
 """
 
 from feedsvc.topics.index import TopicIndex, compile_topics

@@ -1,35 +1,38 @@
 """All topics compiled into one inverted index, matched against one article at a time.
 
-Each topic registers a few *trigger* terms: a set of terms at least one of which must
-be present whenever its query is true (for ``a OR b`` both, for ``a AND b`` only the
-rarer-looking side, never a negated term; a phrase through its longest word).
-Matching an article looks each of its distinct tokens up once: the token's clitic
-forms against the word table by exact form and the prefix table at every prefix
-length it holds, remembered per token, and section/source by value. Only the topics
-the present terms trigger are evaluated, so the cost follows the article's length
+Matching an article looks each of its distinct tokens up once per field: the
+token's clitic forms against the word table by exact form and the prefix table at
+every prefix length it holds, remembered per token and field as the ids of the
+terms it satisfies there, and section/source by value. The terms present then
+set off their topics through the trigger tables (``triggers``): some topics are
+certain from one term, the others are evaluated, phrase topics only once all the
+phrase's words are present in a field. So the cost follows the article's length
 and the topics it hits, not the number of topics.
-Queries that could be true with none of their terms present are rejected by the
-parser, which is what makes "evaluate only triggered topics" exact.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
+from operator import itemgetter
 
 from feedsvc.errors import TopicConfigError
 from feedsvc.models import Article
 from feedsvc.normalize.arabic import normalize_text, word_forms
 from feedsvc.topics.compiled import Accept, TermTable, Truth, compile_accept
 from feedsvc.topics.model import Topic
-from feedsvc.topics.prepared import FIELD_MASKS, PreparedArticle, prepare
-from feedsvc.topics.query import KEYWORD_FIELDS, And, Node, Not, Or, Term
+from feedsvc.topics.prepared import BODY, FIELD_MASKS, TAG, TITLE, PreparedArticle, prepare
+from feedsvc.topics.query import KEYWORD_FIELDS, Term
+from feedsvc.topics.triggers import Hits, TopicShape, build_triggers
 
 __all__ = ["TopicIndex", "compile_topics"]
 
 # Distinct tokens whose term hits an index remembers; news vocabulary stays well below.
 _TOKEN_MEMO_SIZE = 1 << 18
+_FIELD_BITS = (TITLE, BODY, TAG)
+_TERMS, _TOPICS, _GATES = (itemgetter(i) for i in range(3))
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,30 +60,58 @@ def _entry(topic: Topic) -> _Entry:
     )
 
 
+class _FieldHits(dict[str, Hits]):
+    """One field's memo: token → what it sets off in that field.
+
+    A missing token is learned for every field at once, so a lookup of a known
+    token, the usual case, never leaves C.
+    """
+
+    __slots__ = ("_field_bit", "_learn")
+
+    def __init__(self, field_bit: int, learn: Callable[[str], dict[int, Hits]]) -> None:
+        super().__init__()
+        self._field_bit = field_bit
+        self._learn = learn
+
+    def __missing__(self, token: str) -> Hits:
+        return self._learn(token)[self._field_bit]
+
+
 class TopicIndex:
     """The compiled topics; ``match`` answers which topic slugs an article belongs to.
 
     The index memoizes, per distinct token, which of its terms the token's clitic
-    forms satisfy (most tokens satisfy none). The memo is bounded and only ever
-    holds answers, so an index can be shared and reused freely.
+    forms satisfy in each field (most tokens satisfy none, and are kept in one set
+    of quiet tokens). The memo is bounded and only ever holds answers, so an index
+    can be shared and reused freely.
     """
 
     def __init__(self, entries: Sequence[_Entry]) -> None:
         self._entries = tuple(entries)
         self._slugs = tuple(entry.topic.slug for entry in self._entries)
+        # Indexed by number or by ~number (a negative index reads from the end).
+        self._slug_of = self._slugs + self._slugs[::-1]
         self._by_slug = {slug: i for i, slug in enumerate(self._slugs)}
         self._table = TermTable()
         self._accepts = [_compile_entry(entry, self._table) for entry in self._entries]
         self._words: dict[str, list[tuple[int, int]]] = {}
         self._prefixes: dict[str, list[tuple[int, int]]] = {}
         self._keywords: dict[tuple[str, str, bool], list[int]] = {}
-        for term_id, term in enumerate(self._table.terms):
-            self._register(term_id, term)
+        for term in self._table.terms:
+            # The table's own int objects: the ids in the generated functions, the
+            # memos and the trigger tables are then the same few objects in memory.
+            self._register(self._table.ids[term.key], term)
         self._prefix_lengths = sorted({len(prefix) for prefix in self._prefixes})
-        self._triggers = _triggers(self._entries, self._table)
-        self._token_hits: dict[str, tuple[tuple[int, int], ...]] = {}
+        self._triggers = build_triggers([_shape(entry) for entry in self._entries], self._table)
+        self._field_hits = {bit: _FieldHits(bit, self._learn) for bit in _FIELD_BITS}
         self._quiet_tokens: set[str] = set()
-        self._keyword_hits: dict[tuple[str, str], tuple[int, ...]] = {}
+        # Phrase word → the learned tokens carrying it; cleared with the memos.
+        self._phrase_words = frozenset(
+            word_id for fields in self._table.phrase_fields.values() for _, word_ids in fields for word_id in word_ids
+        )
+        self._spelled: dict[int, set[str]] = {}
+        self._keyword_memo: dict[tuple[str, str], Hits] = {}
 
     def _register(self, term_id: int, term: Term) -> None:
         if term.field in KEYWORD_FIELDS:
@@ -107,16 +138,22 @@ class TopicIndex:
     def match(self, article: Article | PreparedArticle) -> frozenset[str]:
         """The slugs of the topics ``article`` belongs to (query, exclude, filters)."""
         prepared = article if isinstance(article, PreparedArticle) else prepare(article)
-        truth = self._truth(prepared)
-        present, phrase, section, source = truth.present, truth.phrase, prepared.section, prepared.source
-        candidates: set[int] = set()
-        triggers = self._triggers
-        for term_id in present:
-            candidates.update(triggers[term_id])
-        slugs, accepts = self._slugs, self._accepts
-        return frozenset(
-            slugs[number] for number in candidates if accepts[number](present, phrase, section, source)
-        )
+        hits = self._hits(prepared)
+        present = set(chain.from_iterable(map(_TERMS, hits)))
+        if not present:
+            return frozenset()
+        topics = set(chain.from_iterable(map(_TOPICS, hits)))
+        for others, gated in chain.from_iterable(map(_GATES, hits)):
+            if present.issuperset(others):
+                topics.update(gated)
+        phrase = Truth(prepared, self._table, present, self._spelled).phrase
+        section, source, accepts = prepared.section, prepared.source, self._accepts
+        # ~number: sure unless blocked; a topic also triggered otherwise is evaluated too.
+        blockers = self._triggers.blockers
+        matched = [
+            n for n in topics if (present.isdisjoint(blockers[n]) if n < 0 else accepts[n](present, phrase, section, source))
+        ]
+        return frozenset(map(self._slug_of.__getitem__, matched))
 
     def match_scan(self, article: Article | PreparedArticle) -> frozenset[str]:
         """Reference answer without the trigger tables: every topic evaluated."""
@@ -143,24 +180,29 @@ class TopicIndex:
         return tuple(dict.fromkeys(found))
 
     def _truth(self, prepared: PreparedArticle) -> Truth:
-        """The word, prefix and keyword terms present: each distinct token once."""
-        present: set[int] = set()
-        known, quiet = self._token_hits, self._quiet_tokens
-        for field_bit, tokens in prepared.distinct:
-            for token in tokens - quiet:
-                hits = known.get(token)
-                if hits is None:
-                    hits = self._hits_of(token)
-                for term_id, wanted in hits:
-                    if wanted & field_bit:
-                        present.add(term_id)
-        present.update(self._keyword_terms("section", prepared.section))
-        present.update(self._keyword_terms("source", prepared.source))
-        return Truth(prepared, self._table, present)
+        """Every term's truth in ``prepared``, for the scan and ``explain``."""
+        return Truth(prepared, self._table, set(chain.from_iterable(map(_TERMS, self._hits(prepared)))), self._spelled)
 
-    def _hits_of(self, token: str) -> tuple[tuple[int, int], ...]:
-        """(term id, fields it searches) for each word or prefix term a form of
-        ``token`` satisfies; remembered, up to ``_TOKEN_MEMO_SIZE`` tokens."""
+    def _hits(self, prepared: PreparedArticle) -> list[Hits]:
+        """What the article's tokens and keyword values set off: each distinct token
+        looked up once per field, and only if it is not known to satisfy nothing."""
+        field_hits, quiet = self._field_hits, self._quiet_tokens
+        if len(quiet) + len(field_hits[TITLE]) >= _TOKEN_MEMO_SIZE:
+            # Cleared here, between articles, never within one: the spellings of
+            # phrase words learned for an article must last until its phrases are checked.
+            quiet.clear()
+            self._spelled.clear()
+            for memo in field_hits.values():
+                memo.clear()
+        hits = [self._keyword_hits("section", prepared.section), self._keyword_hits("source", prepared.source)]
+        for field_bit, tokens in prepared.distinct:
+            hits += map(field_hits[field_bit].__getitem__, tokens - quiet)
+        return hits
+
+    def _learn(self, token: str) -> dict[int, Hits]:
+        """Per field bit, what the word and prefix terms a form of ``token``
+        satisfies there set off; remembered in the field memos, or as a quiet token.
+        A token carrying a phrase word is added to that word's spellings."""
         words, prefixes, lengths = self._words, self._prefixes, self._prefix_lengths
         found: list[tuple[int, int]] = []
         for form in word_forms(token):
@@ -169,27 +211,30 @@ class TopicIndex:
                 if length > len(form):
                     break
                 found += prefixes.get(form[:length], ())
-        hits = tuple(dict.fromkeys(found))
-        if len(self._token_hits) + len(self._quiet_tokens) >= _TOKEN_MEMO_SIZE:
-            self._token_hits.clear()
-            self._quiet_tokens.clear()
-        if hits:
-            self._token_hits[token] = hits
+        per_field = {
+            bit: self._triggers.hits(term_id for term_id, wanted in found if wanted & bit) for bit in _FIELD_BITS
+        }
+        if found:
+            for bit, memo in self._field_hits.items():
+                memo[token] = per_field[bit]
+            for term_id in self._phrase_words.intersection(term_id for term_id, _ in found):
+                self._spelled.setdefault(term_id, set()).add(token)
         else:
             self._quiet_tokens.add(token)
-        return hits
+        return per_field
 
-    def _keyword_terms(self, field: str, value: str) -> tuple[int, ...]:
-        """The section: or source: terms ``value`` satisfies, whole or by prefix."""
-        hits = self._keyword_hits.get((field, value))
+    def _keyword_hits(self, field: str, value: str) -> Hits:
+        """What the section: or source: terms ``value`` satisfies, whole or by
+        prefix, set off; remembered per value."""
+        hits = self._keyword_memo.get((field, value))
         if hits is None:
             keywords = self._keywords
             found = list(keywords.get((field, value, False), ()))
             for length in range(1, len(value) + 1):
                 found += keywords.get((field, value[:length], True), ())
-            if len(self._keyword_hits) >= _TOKEN_MEMO_SIZE:
-                self._keyword_hits.clear()
-            hits = self._keyword_hits[(field, value)] = tuple(found)
+            if len(self._keyword_memo) >= _TOKEN_MEMO_SIZE:
+                self._keyword_memo.clear()
+            hits = self._keyword_memo[(field, value)] = self._triggers.hits(found)
         return hits
 
 
@@ -199,49 +244,7 @@ def _compile_entry(entry: _Entry, table: TermTable) -> Accept:
     return compile_accept(entry.topic.parsed_query.root, exclude, entry.sections, entry.sources, table)
 
 
-def _triggers(entries: Sequence[_Entry], table: TermTable) -> list[tuple[int, ...]]:
-    """Per term id, the topics to evaluate when it holds. A phrase triggers through
-    its longest word in each field it searches: a necessary condition."""
-    triggers: list[list[int]] = [[] for _ in table.terms]
-    for number, entry in enumerate(entries):
-        for term in _trigger_terms(entry.topic.parsed_query.root):
-            term_id = table.ids[term.key]
-            if not table.is_phrase(term_id):
-                triggers[term_id].append(number)
-                continue
-            longest = max(range(len(term.words)), key=lambda i: len(term.words[i]))
-            for _, word_ids in table.phrase_fields[term_id]:
-                triggers[word_ids[longest]].append(number)
-    return [tuple(dict.fromkeys(topics)) for topics in triggers]
-
-
-def _trigger_terms(node: Node, negated: bool = False) -> list[Term]:
-    """Terms one of which is present whenever ``node`` is true (see module doc).
-
-    Mirrors ``query.requires_term`` on the negation normal form of ``node``; the
-    parser guarantees the root has such a set.
-    """
-    if isinstance(node, Term):
-        return [] if negated else [node]
-    if isinstance(node, Not):
-        return _trigger_terms(node.operand, not negated)
-    options = [_trigger_terms(child, negated) for child in node.operands]
-    if isinstance(node, And) != negated:  # a conjunction: one usable side suffices
-        usable = [option for option in options if option]
-        return min(usable, key=_cost, default=[])
-    if isinstance(node, Or) != negated and all(options):
-        return [term for option in options for term in option]
-    return []
-
-
-def _cost(terms: list[Term]) -> int:
-    """Rough selectivity: long words and phrases are rare, sections and prefixes common."""
-    return sum(_term_cost(term) for term in terms)
-
-
-def _term_cost(term: Term) -> int:
-    if term.field in KEYWORD_FIELDS:
-        return 50
-    longest = max(len(word) for word in term.words)
-    cost = 10 - min(longest, 8) - (2 if len(term.words) > 1 else 0)
-    return cost + (4 if term.prefix else 0)
+def _shape(entry: _Entry) -> TopicShape:
+    exclude = entry.topic.parsed_exclude
+    filtered = bool(entry.sections or entry.sources)
+    return TopicShape(entry.topic.parsed_query.root, exclude.root if exclude is not None else None, filtered)

@@ -4,13 +4,15 @@
 tags once, and keeps per field the tokens in order and the set of distinct tokens.
 The index looks the distinct tokens up in its own tables, so matching thousands of
 topics never normalizes the article again. Where a word occurs is needed only to
-check a phrase, so the tokens carrying a phrase word are found then, among the few
-spellings that can carry it (``clitic_spellings``), and kept for the next phrase.
+check a phrase: the index passes the tokens carrying each word of the phrase, found
+among the spellings it has learned, to ``sequence_in_field``. ``carriers`` finds
+them without an index, among the few spellings that can carry a word
+(``clitic_spellings``), for the direct answer of ``term_matches``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import product
@@ -27,6 +29,8 @@ FIELD_MASKS = {"any": TITLE | BODY, "title": TITLE, "body": BODY, "tag": TAG}
 MAX_FIELD_TOKENS = 50_000
 # Spellings of one phrase searched as text before falling back to positions.
 _MAX_PHRASE_SPELLINGS = 16
+# Occurrences of a phrase's first word checked one by one before searching the text.
+_MAX_SCANNED = 32
 
 Positions = dict[str, list[int]]  # a token or form → its positions in one field
 
@@ -63,27 +67,41 @@ class PreparedArticle:
             self._carriers[(field_bit, form)] = found
         return found
 
-    def phrase_in_field(self, words: tuple[str, ...], field_bit: int) -> bool:
-        """Whether ``words`` occur in a row in the field.
+    def sequence_in_field(self, carriers: Sequence[Collection[str]], field_bit: int) -> bool:
+        """Whether the field has, in a row, a token of each of ``carriers`` (the
+        tokens carrying each word of a phrase, in order).
 
-        Each way of spelling the phrase with the tokens present (nearly always one)
-        is searched in the field's tokens joined by spaces, where a gap between
-        segments is two spaces; many spellings fall back to positions.
+        Nearly always each word has one spelling in the article: the field's tokens
+        are then scanned for the first one and the rest compared after each hit. A
+        word occurring very often, or a few spellings, are searched in the field's
+        tokens joined by spaces (a gap between segments is two spaces); many
+        spellings fall back to positions.
         """
-        carriers = []
         spellings = 1
-        for word in words:
-            found = self.carriers(field_bit, word)
-            if not found:
-                return False
-            carriers.append(found)
+        for found in carriers:
             spellings *= len(found)
+        if not spellings:
+            return False
+        if spellings == 1:
+            found_once = _scan(self.tokens[field_bit], [token for found in carriers for token in found])
+            if found_once is not None:
+                return found_once
         if spellings > _MAX_PHRASE_SPELLINGS:
-            return self.phrase_by_positions(words, field_bit)
+            return self._sequence_by_positions(carriers, field_bit)
         text = self._texts.get(field_bit)
         if text is None:
             text = self._texts[field_bit] = " " + " ".join(self.tokens[field_bit]) + " "
         return any(f" {' '.join(spelling)} " in text for spelling in product(*carriers))
+
+    def _sequence_by_positions(self, carriers: Sequence[Collection[str]], field_bit: int) -> bool:
+        """The same answer from positions: the starts every following word confirms."""
+        tokens = self.tokens[field_bit]
+        starts = {index for token in carriers[0] for index in _occurrences(tokens, token)}
+        for step, found in enumerate(carriers[1:], start=1):
+            if not starts:
+                return False
+            starts.intersection_update([index - step for token in found for index in _occurrences(tokens, token)])
+        return bool(starts)
 
     def phrase_by_positions(self, words: tuple[str, ...], field_bit: int) -> bool:
         """The same answer from positions: the starts every following word confirms."""
@@ -152,6 +170,22 @@ def _field_tokens(texts: Iterable[str]) -> list[str]:
         if len(field_tokens) > MAX_FIELD_TOKENS:
             break
     return field_tokens
+
+
+def _scan(tokens: list[str], words: list[str]) -> bool | None:
+    """Whether ``words`` occur in a row in ``tokens``: ``list.index`` finds each
+    occurrence of the first, a slice comparison checks the rest. None when the first
+    occurs more than ``_MAX_SCANNED`` times without the rest."""
+    first, rest, width = words[0], words[1:], len(words)
+    index = -1
+    for _ in range(_MAX_SCANNED):
+        try:
+            index = tokens.index(first, index + 1)
+        except ValueError:
+            return False
+        if tokens[index + 1 : index + width] == rest:
+            return True
+    return None
 
 
 def _occurrences(tokens: list[str], token: str) -> list[int]:

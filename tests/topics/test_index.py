@@ -221,3 +221,75 @@ def test_random_topic_sets_agree_with_scan_and_reference(
     assert index.match(article) == expected
     assert index.match_scan(article) == expected
     assert index.match(index.prepare(article)) == expected  # a prepared article, reused
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("غزة", {"plain", "blocked", "excluded", "filtered"}),
+        ("رفح", {"plain", "blocked", "excluded", "filtered"}),
+        ("غزة لبنان", {"plain", "excluded", "filtered"}),  # لبنان blocks "blocked"
+        ("غزة سوريا", {"plain", "blocked", "filtered"}),  # سوريا is excluded
+        ("غزة السوري", {"plain", "blocked", "filtered"}),  # so is a word starting with سوري
+        ("لبنان", set()),
+    ],
+)
+def test_topics_decided_by_one_term_and_their_blockers(title: str, expected: set[str]) -> None:
+    index = compile_topics([
+        topic("plain", "غزة OR رفح"),
+        topic("blocked", "(غزة OR رفح) NOT لبنان"),
+        topic("excluded", "غزة OR رفح", exclude="سوري* OR section:sport"),
+        topic("filtered", "(غزة OR رفح) NOT مباراة", sections=("news",)),
+    ])
+    article = make_article(title, section="news")
+    assert index.match(article) == expected
+    assert index.match(make_article(title, section="sport")) == expected - {"excluded", "filtered"}
+
+
+def test_phrase_first_word_many_times() -> None:
+    filler = " ".join(["غزة قصف"] * 40)
+    assert matches('"غزة رفح"', "خبر", f"غزة رفح {filler}")
+    assert matches('"غزة رفح"', "خبر", f"{filler} غزة رفح")
+    assert not matches('"غزة رفح"', "خبر", f"{filler} رفح غزة")
+    assert matches('"غزة رفح"', "خبر", f"{filler} لغزة ورفح وغزة رفح")  # several spellings
+    assert not matches('"غزة رفح"', "خبر", f"{filler} لغزة قصف ورفح")
+
+
+def test_a_long_lived_index_keeps_phrase_answers() -> None:
+    index = compile_topics([topic("un", '"الأمم المتحدة"'), topic("gaza", '"غزة رفح" OR "خان يونس"')])
+    for round_number in range(3):
+        assert index.match(make_article("وقالت للأمم المتحدة")) == {"un"}, round_number
+        assert index.match(make_article("الأمم", "المتحدة")) == frozenset()
+        assert index.match(make_article("خبر", "في خان يونس وغزة ورفح")) == {"gaza"}
+
+
+# Shapes the index decides without calling a topic's function: OR lists, with NOT
+# parts and excludes made of words, prefixes and sections; and phrases behind gates.
+SIMPLE = st.sampled_from(["غزة", "رفح", "سوري*", "لافروف", "title:أمل", "tag:غزة", "section:news", "بحر", "الحرب"])
+
+
+@st.composite
+def decided_queries(draw: st.DrawFn) -> tuple[str, str | None]:
+    positive = " OR ".join(draw(st.lists(SIMPLE, min_size=1, max_size=3)))
+    if draw(st.booleans()):
+        positive = f'{positive} OR "{draw(st.sampled_from(POOL))} {draw(st.sampled_from(POOL))}"'
+    blockers = draw(st.lists(st.lists(SIMPLE, min_size=1, max_size=2), max_size=2))
+    query = f"({positive})" + "".join(f" NOT ({' OR '.join(b)})" for b in blockers)
+    exclude = draw(st.one_of(st.none(), st.lists(SIMPLE, min_size=1, max_size=2).map(" OR ".join)))
+    return query, exclude
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(decided_queries(), min_size=1, max_size=10),
+    random_texts(8), random_texts(40), st.sampled_from(["news", "sport"]),
+)
+def test_decided_topics_agree_with_reference(
+    specs: list[tuple[str, str | None]], title: str, body: str, section: str
+) -> None:
+    topics = [topic(f"t{n}", query, exclude=exclude) for n, (query, exclude) in enumerate(specs)]
+    index = compile_topics(topics)
+    article = make_article(title, body, section=section, tags=("غزة",))
+    expected = reference(topics, prepare(article))
+    assert index.match(article) == expected
+    assert index.match_scan(article) == expected
