@@ -16,7 +16,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import format_datetime
 from urllib.parse import urlencode
@@ -58,6 +58,8 @@ class RenderedFeed:
     bodies: dict[str, bytes]  # by content coding: br, gzip, identity
     full_headers: dict[str, CIMultiDictProxy[str]]  # 200 response headers, by coding
     not_modified_headers: CIMultiDictProxy[str]  # 304 response headers
+    # when the oldest article shown passes the topic's max_age: the page must be redone
+    stale_at: datetime | None = None
 
     @property
     def body(self) -> bytes:
@@ -96,6 +98,8 @@ class FeedCache:
         """
         rendered = self._first.get((slug, fmt))
         if rendered is not None and (slug == ALL_TOPIC or slug in self.topics.topics):
+            if rendered.stale_at is not None and self.clock() >= rendered.stale_at:
+                return None
             self.hits += 1
             return rendered
         return None
@@ -104,8 +108,9 @@ class FeedCache:
                ) -> RenderedFeed | None:
         """The cached document, or None: the fast path, which never touches the store."""
         cached = self._entries.get((slug, fmt, limit, cursor_token))
-        if cached is not None:
-            self.hits += 1
+        if cached is None or (cached.stale_at is not None and self.clock() >= cached.stale_at):
+            return None
+        self.hits += 1
         return cached
 
     async def get(self, slug: str, fmt: str, query: FeedQuery) -> RenderedFeed:
@@ -150,8 +155,13 @@ class FeedCache:
         page = FeedPage(meta=meta, articles=tuple(articles), next_url=next_url,
                         first_url=self._url(slug, fmt, query.limit, None))
         body = render_atom(page) if fmt == "atom" else render_json_feed(page)
-        return self._package(body, fmt, meta.self_url, _last_modified(articles, self.empty_updated),
-                             len(articles))
+        rendered = self._package(body, fmt, meta.self_url,
+                                 _last_modified(articles, self.empty_updated), len(articles))
+        if topic and topic.max_age and articles:
+            # rendering happens on change, not on time: note when this page ages
+            oldest = min(article.published for article in articles)
+            rendered = replace(rendered, stale_at=oldest + topic.max_age)
+        return rendered
 
     def _package(self, body: bytes, fmt: str, self_url: str, last_modified: datetime,
                  count: int) -> RenderedFeed:
