@@ -6,6 +6,7 @@ point at the line; it never raises.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -59,7 +60,9 @@ def _server(settings: Settings) -> Iterator[Problem]:
 def _storage(settings: Settings) -> Iterator[Problem]:
     url = settings.storage.url
     if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
-        yield _problem("storage", "url", f"{url!r}: use sqlite:///path.db or postgresql://…")
+        yield _problem("storage", "url", "use sqlite:///path.db or postgresql://…")
+    elif url.startswith("postgres") and importlib.util.find_spec("asyncpg") is None:
+        yield _problem("storage", "url", "a PostgreSQL URL needs asyncpg: install feedsvc[postgres]")
 
 
 def _fetch(settings: Settings) -> Iterator[Problem]:
