@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from feedsvc.config import DedupeSettings, SourceSettings
@@ -132,7 +133,8 @@ class Pipeline:
     def _page_failed(self, state: PageState, item: FeedItem, exc: FeedsvcError,
                      report: PollReport) -> PageState:
         report.page_errors += 1
-        report.page_error = str(exc) if isinstance(exc, FetchError) else f"{item.url}: {reason(exc)}"
+        # decoded, so an operator reads the Arabic slug in /healthz, not %D8%A7…
+        report.page_error = f"{unquote(item.url)}: {reason(exc)}"
         failures = state.failures + 1
         next_attempt_at = retry_at(self.clock(), failures, base=PAGE_RETRY_BASE, cap=PAGE_RETRY_CAP)
         if isinstance(exc, HTTPStatusError) and exc.retry_after:
