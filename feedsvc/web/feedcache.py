@@ -79,6 +79,9 @@ class FeedCache:
         self._entries: dict[CacheKey, RenderedFeed] = {}
         self._first: dict[tuple[str, str], RenderedFeed] = {}  # default pages, by (slug, fmt)
         self._generations: dict[str, int] = {}
+        # When each topic last changed while this process ran: a retraction removes the
+        # newest article, and Last-Modified must not go back (If-Modified-Since would 304).
+        self._changed_at: dict[str, datetime] = {}
         self.hits = 0
         self.renders = 0
 
@@ -130,8 +133,10 @@ class FeedCache:
     async def invalidate(self, slugs: set[str]) -> None:
         """Forget every page of these topics (and ``all``), then render their first pages."""
         changed = slugs | {ALL_TOPIC}
+        now = self.clock()
         for slug in changed:
             self._generations[slug] = self._generations.get(slug, 0) + 1
+            self._changed_at[slug] = now
         for key in [k for k in self._entries if k[0] in changed]:
             del self._entries[key]
         for first in [k for k in self._first if k[0] in changed]:
@@ -155,8 +160,10 @@ class FeedCache:
         page = FeedPage(meta=meta, articles=tuple(articles), next_url=next_url,
                         first_url=self._url(slug, fmt, query.limit, None))
         body = render_atom(page) if fmt == "atom" else render_json_feed(page)
-        rendered = self._package(body, fmt, meta.self_url,
-                                 _last_modified(articles, self.empty_updated), len(articles))
+        last_modified = _last_modified(articles, self.empty_updated)
+        if slug in self._changed_at:
+            last_modified = max(last_modified, self._changed_at[slug])
+        rendered = self._package(body, fmt, meta.self_url, last_modified, len(articles))
         if topic and topic.max_age and articles:
             # rendering happens on change, not on time: note when this page ages
             oldest = min(article.published for article in articles)
