@@ -1,7 +1,7 @@
 """Storage stage: the :class:`Store` contract and its backends.
 
 ``store_for_url(url)`` picks the backend from the settings' storage URL. The
-PostgreSQL backend (``postgres.py``) is imported only when a URL names it, so an
+PostgreSQL backend (``postgres/``) is imported only when a URL names it, so an
 install without the ``postgres`` extra (no asyncpg) runs on SQLite as before.
 """
 

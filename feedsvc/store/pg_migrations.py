@@ -18,7 +18,7 @@ backwards); the newest ``updated`` of a topic or of ``all`` is the end of an ind
 Partial indexes (``WHERE live``) leave retracted articles out of the hot paths.
 
 All pending steps are applied in one transaction under an advisory lock
-(``postgres.py``), so a failed step leaves the schema as it was.
+(``postgres/connection.py``), so a failed step leaves the schema as it was.
 """
 
 from __future__ import annotations

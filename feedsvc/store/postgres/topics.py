@@ -1,0 +1,106 @@
+"""Topics on PostgreSQL: newest-first pages, stats, membership, and the kept counts.
+
+With more than one writer, a count cannot move by what a transaction read before
+writing: another may change the rows in between. So counts move by the rows a
+``DELETE … RETURNING`` or ``INSERT … RETURNING`` really touched, and are written last,
+in one statement, in slug order, so writers lock count rows in the same order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from feedsvc.models import Article
+from feedsvc.store.base import ALL_TOPIC, Cursor, TopicStats
+from feedsvc.store.codec import decode_article, from_micros, to_micros
+from feedsvc.store.postgres.connection import Connection, PostgresPool
+from feedsvc.store.rows import LIVE_COUNT
+
+
+class PostgresTopics(PostgresPool):
+    """The topic methods of :class:`~feedsvc.store.postgres.PostgresStore`."""
+
+    async def topic_page(
+        self, topic: str, *, limit: int, before: Cursor | None = None, since: datetime | None = None
+    ) -> list[Article]:
+        if topic == ALL_TOPIC:
+            params: list[Any] = []
+            sql = ("SELECT t.body FROM articles t WHERE t.live {cond} "
+                   "ORDER BY t.published DESC, t.id DESC LIMIT {limit}")
+            key = "t.id"
+        else:
+            params = [topic]
+            sql = ("SELECT a.body FROM topic_articles t JOIN articles a ON a.id = t.article_id "
+                   "WHERE t.topic = $1 {cond} "
+                   "ORDER BY t.published DESC, t.article_id DESC LIMIT {limit}")
+            key = "t.article_id"
+        cond = ""
+        if before is not None:
+            params += [to_micros(before.published), before.article_id]
+            cond += f" AND (t.published, {key}) < (${len(params) - 1}, ${len(params)})"
+        if since is not None:
+            params.append(to_micros(since))
+            cond += f" AND t.published >= ${len(params)}"
+        params.append(limit)
+        rows = await self._read(sql.format(cond=cond, limit=f"${len(params)}"), *params)
+        return [decode_article(row[0]) for row in rows]
+
+    async def topic_stats(self, topics: Sequence[str]) -> dict[str, TopicStats]:
+        # Counts come from topic_counts and the newest update from the end of an index,
+        # so the cost does not grow with the topic.
+        slugs = [slug for slug in topics if slug != ALL_TOPIC]
+        rows = await self._read(
+            "SELECT s.slug, c.count, (SELECT MAX(t.updated) FROM topic_articles t "
+            "WHERE t.topic = s.slug) FROM unnest($1::text[]) AS s (slug) "
+            "LEFT JOIN topic_counts c ON c.topic = s.slug", slugs) if slugs else []
+        if ALL_TOPIC in topics:
+            rows += await self._read(
+                "SELECT $1::text, (SELECT count FROM topic_counts WHERE topic = $2), "
+                "(SELECT MAX(updated) FROM articles WHERE live)", ALL_TOPIC, LIVE_COUNT)
+        return {slug: TopicStats(slug, int(count or 0),
+                                 from_micros(updated) if updated is not None else None)
+                for slug, count, updated in rows}
+
+    async def set_topic_members(self, topic: str, article_ids: Collection[str]) -> bool:
+        async def work(conn: Connection) -> bool:
+            current = {row[0] for row in await conn.fetch(
+                "SELECT article_id FROM topic_articles WHERE topic = $1", topic)}
+            wanted = set(article_ids)
+            if current == wanted:
+                return False
+            removed = await conn.fetch(
+                "DELETE FROM topic_articles WHERE topic = $1 AND article_id = ANY($2::text[]) "
+                "RETURNING article_id", topic, sorted(current - wanted))
+            added = await conn.fetch(
+                "INSERT INTO topic_articles (topic, article_id, published, updated) "
+                "SELECT $1, id, published, updated FROM articles "
+                "WHERE id = ANY($2::text[]) AND live ORDER BY id "
+                "ON CONFLICT DO NOTHING RETURNING article_id", topic, sorted(wanted - current))
+            await move_topic_counts(conn, Counter({topic: len(added) - len(removed)}))
+            return True
+
+        return await self._write(work)
+
+    async def drop_topic(self, topic: str) -> None:
+        async def work(conn: Connection) -> None:
+            removed = await conn.fetch(
+                "DELETE FROM topic_articles WHERE topic = $1 RETURNING article_id", topic)
+            await move_topic_counts(conn, Counter({topic: -len(removed)}))
+            # a writer that added to the topic meanwhile keeps its (non-zero) count
+            await conn.execute("DELETE FROM topic_counts WHERE topic = $1 AND count = 0", topic)
+
+        await self._write(work)
+
+
+async def move_topic_counts(conn: Connection, deltas: Counter[str]) -> None:
+    """Move topic counts by ``deltas``, inside the caller's transaction, in slug order."""
+    moves = sorted((topic, delta) for topic, delta in deltas.items() if delta)
+    if moves:
+        await conn.execute(
+            "INSERT INTO topic_counts AS c (topic, count) "
+            "SELECT * FROM unnest($1::text[], $2::bigint[]) "
+            "ON CONFLICT (topic) DO UPDATE SET count = c.count + excluded.count",
+            [topic for topic, _ in moves], [delta for _, delta in moves])

@@ -1,0 +1,101 @@
+"""Topics on SQLite: newest-first pages, stats, membership, and the kept counts.
+
+``topic_counts`` holds one row a topic (and the ``LIVE_COUNT`` row for every live
+article). Each write moves the counts it changes in its own transaction, so a stats
+query reads a row instead of counting the topic (migration 3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+import aiosqlite
+
+from feedsvc.models import Article
+from feedsvc.store.base import ALL_TOPIC, Cursor, TopicStats
+from feedsvc.store.codec import decode_article, from_micros, to_micros
+from feedsvc.store.rows import LIVE_COUNT
+from feedsvc.store.sqlite.connection import SQLiteConnection
+
+
+class SQLiteTopics(SQLiteConnection):
+    """The topic methods of :class:`~feedsvc.store.sqlite.SQLiteStore`."""
+
+    async def topic_page(
+        self, topic: str, *, limit: int, before: Cursor | None = None, since: datetime | None = None
+    ) -> list[Article]:
+        where, params = [], []
+        if before is not None:
+            where.append("(t.published, t.id) < (?, ?)" if topic == ALL_TOPIC else
+                         "(t.published, t.article_id) < (?, ?)")
+            params += [to_micros(before.published), before.article_id]
+        if since is not None:
+            where.append("t.published >= ?")
+            params.append(to_micros(since))
+        if topic == ALL_TOPIC:
+            sql = ("SELECT t.body FROM articles t WHERE t.live = 1 {cond} "
+                   "ORDER BY t.published DESC, t.id DESC LIMIT ?")
+        else:
+            sql = ("SELECT a.body FROM topic_articles t JOIN articles a ON a.id = t.article_id "
+                   "WHERE t.topic = ? {cond} ORDER BY t.published DESC, t.article_id DESC LIMIT ?")
+            params.insert(0, topic)
+        cond = "".join(f" AND {clause}" for clause in where)
+        rows = await self._read(sql.format(cond=cond), (*params, limit))
+        return [decode_article(row[0]) for row in rows]
+
+    async def topic_stats(self, topics: Sequence[str]) -> dict[str, TopicStats]:
+        # Counts come from topic_counts and the newest update from an index, so the
+        # cost does not grow with the topic (migration 3).
+        stats = {}
+        for slug in topics:
+            if slug == ALL_TOPIC:
+                rows = await self._read(
+                    "SELECT (SELECT count FROM topic_counts WHERE topic = ?), "
+                    "(SELECT MAX(updated) FROM articles WHERE live = 1)", (LIVE_COUNT,))
+            else:
+                rows = await self._read(
+                    "SELECT (SELECT count FROM topic_counts WHERE topic = ?), "
+                    "(SELECT MAX(updated) FROM topic_articles WHERE topic = ?)", (slug, slug))
+            count, updated = rows[0]
+            stats[slug] = TopicStats(slug, int(count or 0),
+                                     from_micros(updated) if updated else None)
+        return stats
+
+    async def set_topic_members(self, topic: str, article_ids: Collection[str]) -> bool:
+        async def work(db: aiosqlite.Connection) -> bool:
+            rows = await db.execute_fetchall(
+                "SELECT article_id FROM topic_articles WHERE topic = ?", (topic,))
+            current = {row[0] for row in rows}
+            wanted = set(article_ids)
+            if current == wanted:
+                return False
+            await db.executemany("DELETE FROM topic_articles WHERE topic = ? AND article_id = ?",
+                                 [(topic, a) for a in current - wanted])
+            await db.executemany(
+                "INSERT INTO topic_articles (topic, article_id, published, updated) "
+                "SELECT ?, id, published, updated FROM articles WHERE id = ? AND live = 1",
+                [(topic, a) for a in sorted(wanted - current)])
+            # a rare, whole-topic edit: counting the one topic again is simplest
+            await db.execute(
+                "INSERT OR REPLACE INTO topic_counts (topic, count) "
+                "SELECT ?, COUNT(*) FROM topic_articles WHERE topic = ?", (topic, topic))
+            return True
+
+        return await self._write(work)
+
+    async def drop_topic(self, topic: str) -> None:
+        async def work(db: aiosqlite.Connection) -> None:
+            await db.execute("DELETE FROM topic_articles WHERE topic = ?", (topic,))
+            await db.execute("DELETE FROM topic_counts WHERE topic = ?", (topic,))
+
+        await self._write(work)
+
+
+async def move_topic_counts(db: aiosqlite.Connection, topics: Collection[str], delta: int) -> None:
+    """Move the counts of ``topics`` by ``delta``, inside the caller's transaction."""
+    if delta:
+        await db.executemany(
+            "INSERT INTO topic_counts (topic, count) VALUES (?, ?) "
+            "ON CONFLICT (topic) DO UPDATE SET count = count + excluded.count",
+            [(topic, delta) for topic in sorted(topics)])
