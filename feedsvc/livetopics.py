@@ -34,7 +34,6 @@ class LiveTopics:
         self.removed: set[str] = set()
         self.loaded_at: datetime | None = None
         self.error: str | None = None
-        self.version = 0
         self.on_change: Callable[[set[str]], Awaitable[None]] | None = None
         self.on_reload: Callable[[bool], None] | None = None  # told whether a reload applied
         self._mtime: float | None = None
@@ -86,7 +85,6 @@ class LiveTopics:
         self.topics = new
         self.removed = (self.removed | gone) - set(new)
         self.loaded_at, self.error = self.clock(), None
-        self.version += 1
         for slug in sorted(gone):
             await self.store.drop_topic(slug)
         log.info("topics.loaded file=%s topics=%d changed=%d removed=%d",

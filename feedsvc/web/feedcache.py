@@ -82,7 +82,6 @@ class FeedCache:
         # When each topic last changed while this process ran: a retraction removes the
         # newest article, and Last-Modified must not go back (If-Modified-Since would 304).
         self._changed_at: dict[str, datetime] = {}
-        self.hits = 0
         self.renders = 0
 
     def known(self, slug: str) -> bool:
@@ -100,21 +99,20 @@ class FeedCache:
         checked too, since its pages are dropped only once the reload finishes.
         """
         rendered = self._first.get((slug, fmt))
-        if rendered is not None and (slug == ALL_TOPIC or slug in self.topics.topics):
-            if rendered.stale_at is not None and self.clock() >= rendered.stale_at:
-                return None
-            self.hits += 1
-            return rendered
-        return None
+        if rendered is None or not self.known(slug):
+            return None
+        return self._fresh(rendered)
 
     def lookup(self, slug: str, fmt: str, limit: int, cursor_token: str | None
                ) -> RenderedFeed | None:
         """The cached document, or None: the fast path, which never touches the store."""
-        cached = self._entries.get((slug, fmt, limit, cursor_token))
-        if cached is None or (cached.stale_at is not None and self.clock() >= cached.stale_at):
+        return self._fresh(self._entries.get((slug, fmt, limit, cursor_token)))
+
+    def _fresh(self, rendered: RenderedFeed | None) -> RenderedFeed | None:
+        """The page unless a topic's max_age has passed for its oldest article."""
+        if rendered is None or (rendered.stale_at is not None and self.clock() >= rendered.stale_at):
             return None
-        self.hits += 1
-        return cached
+        return rendered
 
     async def get(self, slug: str, fmt: str, query: FeedQuery) -> RenderedFeed:
         cached = self.lookup(slug, fmt, query.limit, query.cursor_token)
