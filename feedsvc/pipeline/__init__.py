@@ -117,15 +117,13 @@ class Pipeline:
             state = replace(state, url=item.url, feed_signature=feed_signature(item),
                             etag=result.etag, last_modified=result.last_modified, failures=0,
                             next_attempt_at=None, last_error=None, fetched=True)
-        except HTTPStatusError as exc:
-            gone = exc.status in (404, 410)
+        except (FetchError, ExtractError) as exc:
+            gone = isinstance(exc, HTTPStatusError) and exc.status in (404, 410)
             if gone and state.fetched:
                 await self._retract(item.article_id, report)
-            elif not gone and not state.fetched:  # upstream trouble: serve the feed's version
-                await self._save(source, build_article(item, None, fetched_at=now), (item.url,), report)
-            state = self._page_failed(state, item, exc, report)
-        except (FetchError, ExtractError) as exc:
-            if not state.fetched and item.title:  # keep the feed's version until the page can be read
+            elif not gone and not state.fetched and item.title:
+                # upstream trouble or an unreadable page: serve the feed's version meanwhile
+                # (a sitemap entry has no title, so it waits for its page)
                 await self._save(source, build_article(item, None, fetched_at=now), (item.url,), report)
             state = self._page_failed(state, item, exc, report)
         await self.store.save_page_state(state)
