@@ -31,7 +31,10 @@ from feedsvc.web.keys import (
     CLOCK,
     FEED_COUNTERS,
     FEEDS,
+    FETCHER,
+    HUB,
     METRICS,
+    PIPELINE,
     POLLER,
     READY,
     SETTINGS,
@@ -43,9 +46,6 @@ from feedsvc.web.routes import add_routes
 from feedsvc.web.websub import HubPublisher
 
 log = logging.getLogger("feedsvc.web")
-FETCHER = web.AppKey("fetcher", Fetcher)
-PIPELINE = web.AppKey("pipeline", Pipeline)
-HUB = web.AppKey("hub", HubPublisher)
 # atom:updated of a feed that has never had an entry: a fixed date, never the render time
 EMPTY_FEED_UPDATED = datetime(2026, 1, 1, tzinfo=UTC)
 DRAIN_SECONDS = 10.0

@@ -10,8 +10,7 @@ import feedparser
 import orjson
 
 from feedsvc.replica import ReplicaSite
-from feedsvc.web.app import PIPELINE
-from feedsvc.web.keys import POLLER
+from feedsvc.web.keys import PIPELINE, POLLER
 from tests.conftest import republished_copies, settings_for
 
 ARTICLE_PATH = re.compile(r"^/[a-z_]+/\d+-")

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from feedsvc.replica import ReplicaSite
-from feedsvc.web.app import FETCHER
-from feedsvc.web.keys import POLLER, STORE
+from feedsvc.web.keys import FETCHER, POLLER, STORE
 from tests.conftest import Clock
 from tests.faults.support import (
     ARTICLE_PAGES,

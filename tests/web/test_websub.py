@@ -14,8 +14,7 @@ from aiohttp import web
 from lxml import etree
 
 from feedsvc.replica import ReplicaSite
-from feedsvc.web.app import HUB
-from feedsvc.web.keys import POLLER
+from feedsvc.web.keys import HUB, POLLER
 from tests.web.conftest import web_settings
 from tests.web.support import ATOM_NS, PUBLIC, get
 
