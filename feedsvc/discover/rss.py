@@ -70,7 +70,7 @@ def _item(entry: Any, site: SiteIdentity, now: datetime) -> FeedItem | None:
             return FeedItem(
                 source=site.source, native_id=article, url=url, title=title,
                 summary=_text_of(entry.get("summary", "")), published=_published(entry, now),
-                image=_image(entry), section=_section(url),
+                image=_image(entry), section=section_of(url),
                 categories=tuple(_categories(entry.get("tags") or ())),
                 author=clean_text(str(entry.get("author", ""))) or None,
             )
@@ -101,7 +101,8 @@ def _image(entry: Any) -> Image | None:
     return Image(str(node.attributes["src"])) if node is not None else None
 
 
-def _section(url: str) -> str | None:
+def section_of(url: str) -> str | None:
+    """The site section an article URL names (``/<section>/<id>-<slug>/``)."""
     parts = [p for p in urlsplit(url).path.split("/") if p]
     return parts[0] if len(parts) >= 2 else None
 

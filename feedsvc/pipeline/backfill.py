@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from feedsvc.config import SourceSettings
 from feedsvc.dedupe.urls import native_id
 from feedsvc.discover import SiteIdentity
+from feedsvc.discover.rss import section_of
 from feedsvc.discover.sitemap import SitemapEntry, backfill_candidates, parse_sitemap
 from feedsvc.errors import FetchError, ParseError
 from feedsvc.models import FeedItem, FetchResult
@@ -42,7 +43,7 @@ async def sitemap_items(source: SourceSettings, get: Get, store: Store, *, now: 
         if number is None or len(items) >= limit:
             continue
         item = FeedItem(source=source.name, native_id=number, url=site.canonical(entry.url),
-                        title="", published=entry.lastmod, section=_section(entry.url))
+                        title="", published=entry.lastmod, section=section_of(entry.url))
         if await store.get_article(item.article_id) is None and not await store.is_tombstoned(
                 item.article_id) and await store.resolve_alias(f"id:{item.article_id}") is None:
             items.append(item)
@@ -70,7 +71,3 @@ async def _read(url: str, source: SourceSettings, get: Get, now: datetime) -> li
         return []
     return list(backfill_candidates(document, now=now, max_age=source.backfill_max_age).articles)
 
-
-def _section(url: str) -> str | None:
-    parts = [p for p in url.split("://", 1)[-1].split("/")[1:] if p]
-    return parts[0] if len(parts) >= 2 else None
