@@ -2,9 +2,16 @@
 
 The ladder itself is pure (``feedsvc.dedupe.ladder``) and asks synchronous questions;
 this module asks the store first (by id, by alias, by fingerprint) and answers from
-those prefetched replies, with the near-duplicate index held in memory. The index
-covers articles published within twice the dedupe window of now, loaded from the
-store on first use, so a restart loses no candidate.
+those prefetched replies, with the near-duplicate index held in memory.
+
+The index holds every stored article published since ``covered_from``. Before an
+article is resolved the span is widened, from the store, to reach one dedupe
+window before the article's own publication time: the candidates a copy must be
+compared with depend on when the copy was published, not on when feedsvc runs.
+(Covering from "now" lost the original of a week-old copy after a restart, and
+stored the copy twice.) Pruning keeps the index to recent articles; an older one
+loads its span again, with one extra window of slack so a run of older articles
+reads the store once, not once each.
 """
 
 from __future__ import annotations
@@ -63,11 +70,11 @@ class Identity:
         self.store = store
         self.policy: DedupePolicy = settings
         self.near = NearDuplicateIndex(self.policy)
-        self._loaded = False
+        self.covered_from: datetime | None = None  # every stored article since then is indexed
 
     async def resolve(self, article: Article, source: SourceSettings, now: datetime
                       ) -> tuple[Resolution, IdentityKeys]:
-        await self._load(now)
+        await self._cover(article.published, now)
         keys = identity_keys(article.source, article.url, article.title, article.content_text,
                              article.published, base_url=source.base_url,
                              mirror_hosts=source.mirror_hosts, policy=self.policy)
@@ -100,14 +107,22 @@ class Identity:
     def forget(self, article_id: str) -> None:
         self.near.remove(article_id)
 
-    async def _load(self, now: datetime) -> None:
-        if self._loaded:
-            self.near.prune(now - 2 * self.policy.window)
+    async def _cover(self, published: datetime, now: datetime) -> None:
+        """Index every stored article a copy published at ``published`` may be compared with."""
+        window = self.policy.window
+        recent = now - 2 * window
+        if self.covered_from is not None and self.covered_from < recent <= published - window:
+            self.near.prune(recent)  # keep memory to the recent articles
+            self.covered_from = recent
+        needed = published - window
+        if self.covered_from is not None and self.covered_from <= needed:
             return
-        self._loaded = True
-        async for article in self.store.iter_articles(since=now - 2 * self.policy.window):
-            self.remember(IdentityKeys(article.id, article.url, None, article.content_text,
-                                       article.published))
+        start = min(needed - window, recent)
+        async for article in self.store.iter_articles(since=start):
+            if article.id not in self.near:
+                self.remember(IdentityKeys(article.id, article.url, None, article.content_text,
+                                           article.published))
+        self.covered_from = start
 
     async def _known(self, article_id: str) -> KnownArticle | None:
         article = await self.store.get_article(article_id)
