@@ -1,4 +1,8 @@
-"""The ``feedsvc`` command: serve, poll, check-config, topics test, demo."""
+"""The ``feedsvc`` command: serve, poll, check-config, topics test, demo.
+
+Each command runs under ``feedsvc.process.run_until_signalled``: a failed start is
+one line and status 1, a signal at any moment a clean exit with status 0.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,10 @@ from pathlib import Path
 
 from feedsvc.config import Settings, default_config_path, load_settings
 from feedsvc.errors import ConfigError
-from feedsvc.logsetup import configure_logging
+from feedsvc.logsetup import configure_logging, get_log
+from feedsvc.process import run_until_signalled
+
+log = get_log("feedsvc.cli")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,16 +39,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     configure_logging(settings.logging.level, settings.logging.format)
     if args.command == "serve":
-        return _serve(settings)
+        return run_until_signalled(lambda: _serve(settings))
     if args.command == "poll":
-        return asyncio.run(_poll(settings))
+        return run_until_signalled(lambda: _poll(settings))
     if args.command == "topics":
-        return asyncio.run(_topics_test(settings, args.slug, args.limit))
+        return run_until_signalled(lambda: _topics_test(settings, args.slug, args.limit))
     return 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="feedsvc", description=__doc__)
+    parser = argparse.ArgumentParser(prog="feedsvc", description=__doc__.split("\n", 1)[0])
     commands = parser.add_subparsers(dest="command")
     for name, help_text in (("serve", "run the scheduler and the web server"),
                             ("poll", "poll every source once and exit"),
@@ -74,25 +81,31 @@ def _check_config(settings: Settings) -> int:
     return 0
 
 
-def _serve(settings: Settings) -> int:
-    from aiohttp import web
+async def _serve(settings: Settings) -> int:
+    from feedsvc.service import open_service
+    from feedsvc.web.server import http_server, listen
 
-    from feedsvc.web.app import create_app
-    app = create_app(settings)
-    web.run_app(app, host=settings.server.host, port=settings.server.port,
-                print=lambda msg: print(msg, file=sys.stderr), access_log=None,
-                shutdown_timeout=15)
+    server = settings.server
+    try:
+        sock = listen(server.host, server.port)
+    except OSError as exc:
+        raise OSError(f"cannot listen on {server.host}:{server.port}: "
+                      f"{exc.strerror or exc}") from exc
+    with sock:
+        async with open_service(settings) as service, http_server(service, sock):
+            log.info("serve.ready", url=f"http://{server.host}:{server.port}/",
+                     public_url=server.public_url)
+            await asyncio.Event().wait()  # until a signal cancels
     return 0
 
 
 async def _poll(settings: Settings) -> int:
-    from feedsvc.web.app import create_app
-    from feedsvc.web.keys import POLLER
-    app = create_app(settings, run_scheduler=False)
+    from feedsvc.service import open_service
+
     failed = 0
-    async with _running(app):
+    async with open_service(settings, serving=False, scheduling=False) as service:
         for source in settings.sources:
-            report = await app[POLLER].poll(source)
+            report = await service.poller.poll(source)
             failed += report.failed
     return 1 if failed == len(settings.sources) else 0
 
@@ -119,18 +132,3 @@ async def _topics_test(settings: Settings, slug: str, limit: int) -> int:
         await store.close()
     print(f"{shown} article(s) match {slug!r}")
     return 0
-
-
-class _running:
-    """Run an app's cleanup contexts without serving HTTP (for one-shot commands)."""
-
-    def __init__(self, app: object) -> None:
-        from aiohttp import web
-        assert isinstance(app, web.Application)
-        self.runner = web.AppRunner(app)
-
-    async def __aenter__(self) -> None:
-        await self.runner.setup()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.runner.cleanup()

@@ -8,8 +8,6 @@ database under ``--data``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -19,7 +17,10 @@ from aiohttp import web
 
 from feedsvc.config import FetchSettings, ServerSettings, Settings, SourceSettings, StorageSettings
 from feedsvc.logsetup import configure_logging
+from feedsvc.process import run_until_signalled
 from feedsvc.replica import ReplicaSite, create_replica_app
+from feedsvc.service import open_service
+from feedsvc.web.server import http_server, listen
 
 SHIPPED_TOPICS = Path(__file__).resolve().parent.parent / "config" / "topics.toml"
 
@@ -48,34 +49,37 @@ def run_demo(*, port: int, replica_port: int, data_dir: Path, topics_file: Path 
         print(f"{topics}: missing; run the demo from a checkout of the project", file=sys.stderr)
         return 1
     data_dir.mkdir(parents=True, exist_ok=True)
-    asyncio.run(_serve(port, replica_port, data_dir, topics))
-    return 0
+    return run_until_signalled(lambda: _serve(port, replica_port, data_dir, topics))
 
 
-async def _serve(port: int, replica_port: int, data_dir: Path, topics: Path) -> None:
-    from feedsvc.web.app import create_app
+async def _serve(port: int, replica_port: int, data_dir: Path, topics: Path) -> int:
     replica_url = f"http://127.0.0.1:{replica_port}"
     site = ReplicaSite(base_url=replica_url, time_shift=_to_today(ReplicaSite()))
-    runners = [web.AppRunner(create_replica_app(site), access_log=None),
-               web.AppRunner(create_app(demo_settings(port, replica_url, data_dir, topics)),
-                             access_log=None)]
-    for runner, bind_port in zip(runners, (replica_port, port), strict=True):
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", bind_port).start()
-    print(f"replica of the site: {replica_url}/rss/\n"
-          f"feedsvc:             http://127.0.0.1:{port}/  (Ctrl-C stops both)", file=sys.stderr)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stop.set)
-    newsroom = asyncio.create_task(_newsroom(site, NEWSROOM_INTERVAL))
+    sockets = []
+    for what, bind_port in (("the replica", replica_port), ("feedsvc", port)):
+        try:
+            sockets.append(listen("127.0.0.1", bind_port))
+        except OSError as exc:
+            for sock in sockets:
+                sock.close()
+            raise OSError(f"cannot listen on 127.0.0.1:{bind_port} for {what}: "
+                          f"{exc.strerror or exc}") from exc
+    replica_runner = web.AppRunner(create_replica_app(site), access_log=None)
+    await replica_runner.setup()
     try:
-        await stop.wait()
+        await web.SockSite(replica_runner, sockets[0]).start()
+        settings = demo_settings(port, replica_url, data_dir, topics)
+        async with open_service(settings) as service, http_server(service, sockets[1]):
+            print(f"replica of the site: {replica_url}/rss/\n"
+                  f"feedsvc:             http://127.0.0.1:{port}/  (Ctrl-C stops both)",
+                  file=sys.stderr)
+            await _newsroom(site, NEWSROOM_INTERVAL)
+            await asyncio.Event().wait()  # every held article is out: serve until a signal
     finally:
-        newsroom.cancel()
-        for runner in reversed(runners):
-            await runner.cleanup()
+        await replica_runner.cleanup()
+        for sock in sockets:
+            sock.close()
+    return 0
 
 
 def _to_today(site: ReplicaSite) -> timedelta:

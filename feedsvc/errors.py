@@ -19,7 +19,8 @@ responses in exactly one middleware.
     ├── ParseError                  a feed document could not be read at all
     ├── ExtractError                an article page yielded no usable article
     ├── StoreError                  the storage backend failed
-    └── QueryError                  a topic query string is malformed (has .position)
+    ├── QueryError                  a topic query string is malformed (has .position)
+    └── BadRequest                  a client's request is invalid: answered 400, with why
 """
 
 from __future__ import annotations
@@ -96,3 +97,7 @@ class QueryError(FeedsvcError):
         self.reason = reason
         self.position = position
         super().__init__(f"column {position + 1}: {reason}")
+
+
+class BadRequest(FeedsvcError):
+    """A request parameter is invalid; the message says which and why (HTTP 400)."""

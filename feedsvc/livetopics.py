@@ -6,41 +6,53 @@ or changed topic over the stored articles, so its feed is full immediately. An
 invalid file is rejected with ``file:line:column: reason``, logged, reported in
 ``/healthz``, and the last good topics keep serving. Removed topics answer 410 Gone
 until the process restarts.
+
+Whatever changed (new, edited and removed topics) is published on the change
+channel once the backfill is stored; reload outcomes are counted in the metrics.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Awaitable, Callable
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 
+from feedsvc.changes import Changes
 from feedsvc.errors import TopicConfigError
+from feedsvc.logsetup import get_log
+from feedsvc.metrics import Metrics
 from feedsvc.models import Article
-from feedsvc.store import Store
+from feedsvc.store import ALL_TOPIC, Store
 from feedsvc.topics import Topic, TopicIndex, compile_topics, load_topics
 
-log = logging.getLogger("feedsvc.topics")
+log = get_log("feedsvc.topics")
 
 
 class LiveTopics:
-    def __init__(self, path: Path, store: Store, clock: Callable[[], datetime]) -> None:
+    def __init__(self, path: Path, store: Store, clock: Callable[[], datetime], *,
+                 changes: Changes, metrics: Metrics) -> None:
         self.path = path
         self.store = store
         self.clock = clock
+        self.changes = changes
+        self.metrics = metrics
         self.topics: dict[str, Topic] = {}
         self.index: TopicIndex = compile_topics(())
         self.removed: set[str] = set()
         self.loaded_at: datetime | None = None
         self.error: str | None = None
-        self.on_change: Callable[[set[str]], Awaitable[None]] | None = None
-        self.on_reload: Callable[[bool], None] | None = None  # told whether a reload applied
         self._mtime: float | None = None
         self._lock = asyncio.Lock()
 
     def match(self, article: Article) -> frozenset[str]:
         return self.index.match(article)
+
+    def known(self, slug: str) -> bool:
+        """A topic in force, or ``all``."""
+        return slug == ALL_TOPIC or slug in self.topics
 
     async def load(self) -> None:
         """First load at start-up: an invalid file raises (the service refuses to start)."""
@@ -56,16 +68,28 @@ class LiveTopics:
                 topics = load_topics(self.path)
             except TopicConfigError as exc:
                 self.error = "\n".join(exc.problems)
-                log.error("topics.reload_failed file=%s error=%s", self.path, self.error)
-                self._reloaded(False)
+                log.error("topics.reload_failed", file=str(self.path), error=self.error)
+                self.metrics.on_reload(False)
                 return False
             await self._apply(topics)
-            self._reloaded(True)
+            self.metrics.on_reload(True)
             return True
 
-    def _reloaded(self, applied: bool) -> None:
-        if self.on_reload is not None:
-            self.on_reload(applied)
+    @contextlib.asynccontextmanager
+    async def watching(self) -> AsyncIterator[None]:
+        """Reload on edits of the file and on SIGHUP while the context is open."""
+        watcher = asyncio.create_task(self.watch(), name="topics-watch")
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        try:
+            yield
+        finally:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signal.SIGHUP)
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
 
     async def watch(self, interval: float = 0.5) -> None:
         """Reload whenever the file's modification time changes (until cancelled)."""
@@ -87,10 +111,9 @@ class LiveTopics:
         self.loaded_at, self.error = self.clock(), None
         for slug in sorted(gone):
             await self.store.drop_topic(slug)
-        log.info("topics.loaded file=%s topics=%d changed=%d removed=%d",
-                 self.path, len(new), len(changed), len(gone))
-        if self.on_change is not None and (changed or gone):
-            await self.on_change(changed | gone)
+        log.info("topics.loaded", file=str(self.path), topics=len(new), changed=len(changed),
+                 removed=len(gone))
+        await self.changes.publish(changed | gone)
 
     async def _backfill(self, topics: list[Topic]) -> None:
         """Re-apply the rules of new or changed topics to every stored article."""

@@ -1,18 +1,23 @@
-"""Logging: one event name plus key=value pairs a line, as text or as JSON objects.
+"""Logging: one event name plus typed key/values a line, as text or as JSON objects.
+
+Every feedsvc module logs through :func:`get_log`::
+
+    log = get_log("feedsvc.scheduler")
+    log.info("poll.done", source="rt-arabic", outcome="ok", new=3)
+    page_log = log.bind(source="rt-arabic")  # the source is in every event after this
 
 Text (``[logging] format = "text"``)::
 
-    2026-11-29 09:00:01,234 INFO feedsvc.scheduler poll.done source=rt-arabic outcome=ok new=3 ...
+    2026-11-29 09:00:01,234 INFO feedsvc.scheduler poll.done source=rt-arabic outcome=ok new=3
 
-JSON (``format = "json"``), one object a line::
+JSON (``format = "json"``), one object a line, values keeping their types::
 
     {"ts": "...", "level": "info", "logger": "feedsvc.scheduler", "event": "poll.done",
-     "source": "rt-arabic", "outcome": "ok", "new": 3, ...}
+     "source": "rt-arabic", "outcome": "ok", "new": 3}
 
-``log_event`` keeps the values typed for JSON (numbers stay numbers). Lines written
-with plain ``log.info("event key=%s ...", ...)`` are split back into pairs; a value
-without quotes runs up to the next `` key=``, so an error message with spaces
-stays whole.
+The event and its fields travel on the log record itself, so the JSON formatter
+never parses a message. Lines from other libraries (aiohttp, APScheduler) have no
+event: JSON shows them as ``"event": "log"`` with their text as ``"message"``.
 """
 
 from __future__ import annotations
@@ -20,23 +25,56 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-_PAIR = re.compile(
-    r"(\w+)=('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|.*?)(?=\s+\w+=|\s*$)", re.DOTALL)
-_FIELDS = "feedsvc_fields"  # the LogRecord attribute log_event stores its values under
+_EVENT = "feedsvc_event"  # the LogRecord attributes an EventLog sets
+_FIELDS = "feedsvc_fields"
 _NEEDS_QUOTES = re.compile(r"[\s'\"=]")
 
 
-def log_event(logger: logging.Logger, level: int, event: str, **fields: Any) -> None:
-    """Log ``event`` with typed key/values: ``key=value`` in text, fields in JSON."""
-    if not logger.isEnabledFor(level):
-        return
-    text = " ".join(f"{key}={_text_value(value)}" for key, value in fields.items())
-    logger.log(level, "%s %s", event, text, extra={_FIELDS: fields})
+class EventLog:
+    """A logger that writes events: a name and key/values, some bound in advance."""
+
+    __slots__ = ("_bound", "_logger")
+
+    def __init__(self, logger: logging.Logger, bound: Mapping[str, Any] | None = None) -> None:
+        self._logger = logger
+        self._bound = dict(bound or {})
+
+    def bind(self, **fields: Any) -> EventLog:
+        """The same logger with ``fields`` added to every event."""
+        return EventLog(self._logger, {**self._bound, **fields})
+
+    def debug(self, event: str, /, **fields: Any) -> None:
+        self._log(logging.DEBUG, event, fields)
+
+    def info(self, event: str, /, **fields: Any) -> None:
+        self._log(logging.INFO, event, fields)
+
+    def warning(self, event: str, /, **fields: Any) -> None:
+        self._log(logging.WARNING, event, fields)
+
+    def error(self, event: str, /, *, exc_info: BaseException | None = None,
+              **fields: Any) -> None:
+        self._log(logging.ERROR, event, fields, exc_info)
+
+    def _log(self, level: int, event: str, fields: dict[str, Any],
+             exc_info: BaseException | None = None) -> None:
+        if not self._logger.isEnabledFor(level):
+            return
+        values = {**self._bound, **fields}
+        text = " ".join(f"{key}={_text_value(value)}" for key, value in values.items())
+        self._logger.log(level, "%s %s" if text else "%s", event, *([text] if text else []),
+                         exc_info=exc_info, extra={_EVENT: event, _FIELDS: values})
+
+
+def get_log(name: str) -> EventLog:
+    """The event logger of a module (``feedsvc.<stage>``)."""
+    return EventLog(logging.getLogger(name))
 
 
 def _text_value(value: Any) -> str:
@@ -54,28 +92,20 @@ class JsonFormatter(logging.Formatter):
     """``{"ts", "level", "logger", "event", ...key/values}``, one object a line."""
 
     def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage()
-        event, _, rest = message.partition(" ")
+        event = getattr(record, _EVENT, None)
         fields: dict[str, object] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
-            "level": record.levelname.lower(), "logger": record.name, "event": event,
+            "level": record.levelname.lower(), "logger": record.name, "event": event or "log",
         }
+        if event is None:
+            fields["message"] = record.getMessage()
         typed = getattr(record, _FIELDS, None)
         if isinstance(typed, dict):
             for key, value in typed.items():
                 fields.setdefault(key, value)
-        else:
-            for key, value in _PAIR.findall(rest):
-                fields.setdefault(key, _unquote(value))
         if record.exc_info:
             fields["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(fields, default=str).decode()
-
-
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1].replace("\\" + value[0], value[0]).replace("\\\\", "\\")
-    return value
 
 
 def configure_logging(level: str = "INFO", fmt: str = "text") -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -34,6 +35,8 @@ class Metrics:
     render_cache: Counter = field(init=False)
     config_reloads: Counter = field(init=False)
     scheduler_lag: Gauge = field(init=False)
+    upstream_cooling: Gauge = field(init=False)
+    websub_pings: Counter = field(init=False)
     topic_matches: Counter = field(init=False)
 
     def __post_init__(self) -> None:
@@ -61,12 +64,21 @@ class Metrics:
                                     "(hit, render).", ["result"], registry=r)
         self.config_reloads = Counter("feedsvc_config_reloads", "Topic reloads by outcome.",
                                       ["outcome"], registry=r)
+        self.upstream_cooling = Gauge(
+            "feedsvc_upstream_cooling_until_seconds", "Unix time before which nothing is "
+            "sent to the host (its last 429/503 Retry-After); 0 or a past time: none.",
+            ["host"], registry=r)
         self.scheduler_lag = Gauge("feedsvc_scheduler_lag_seconds", "How late the last due "
                                    "poll started.", registry=r)
         self.topic_matches = Counter("feedsvc_topic_matches", "Articles stored (new or "
                                      "updated) into a topic.", ["topic"], registry=r)
+        self.websub_pings = Counter("feedsvc_websub_pings", "Feed URLs announced to the "
+                                    "WebSub hub, by outcome (ok, failed).", ["outcome"],
+                                    registry=r)
         for outcome in RELOAD_OUTCOMES:
             self.config_reloads.labels(outcome)
+        for outcome in ("ok", "failed"):
+            self.websub_pings.labels(outcome)
 
     def prime_sources(self, names: Iterable[str]) -> None:
         """Create every source's series at zero, so a rate() sees the first increment."""
@@ -86,6 +98,9 @@ class Metrics:
     def on_error(self, host: str, kind: str, seconds: float) -> None:
         self.upstream_requests.labels(host, kind).inc()
         self.upstream_duration.labels(host).observe(seconds)
+
+    def on_cool_down(self, host: str, until: datetime) -> None:
+        self.upstream_cooling.labels(host).set(until.timestamp())
 
     # -- the config reload hook -------------------------------------------------------
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import AsyncExitStack
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from feedsvc.config import (
@@ -23,6 +24,7 @@ from feedsvc.config import (
     StorageSettings,
 )
 from feedsvc.replica import ReplicaSite, serve_replica
+from feedsvc.service import Service, open_service
 from feedsvc.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,27 +89,21 @@ def settings_for(base_url: str, tmp_path: Path, *, topics_file: Path = SHIPPED_T
     )
 
 
-AppFactory = Callable[..., "AsyncIterator[tuple[web.Application, aiohttp.ClientSession, str]]"]
-
-
 @pytest.fixture
-async def serve_feedsvc(clock: Clock) -> AsyncIterator[Callable[[Settings], object]]:
-    """Start feedsvc (no scheduler: tests poll by hand) on loopback; yields a starter."""
-    servers: list[TestServer] = []
-    sessions: list[aiohttp.ClientSession] = []
+async def serve_feedsvc(clock: Clock) -> AsyncIterator[Callable[..., Any]]:
+    """Start feedsvc (no scheduler: tests poll by hand) on loopback; yields a starter that
+    returns the service, a client session and the base URL. Everything closes in reverse."""
+    async with AsyncExitStack() as stack:
 
-    async def start(settings: Settings, *, run_scheduler: bool = False
-                    ) -> tuple[web.Application, aiohttp.ClientSession, str]:
-        app = create_app(settings, clock=clock, run_scheduler=run_scheduler)
-        server = TestServer(app, host="127.0.0.1")
-        await server.start_server()
-        servers.append(server)
-        session = aiohttp.ClientSession(auto_decompress=True)
-        sessions.append(session)
-        return app, session, str(server.make_url("")).rstrip("/")
+        async def start(settings: Settings, *, run_scheduler: bool = False
+                        ) -> tuple[Service, aiohttp.ClientSession, str]:
+            service = await stack.enter_async_context(
+                open_service(settings, clock=clock, scheduling=run_scheduler))
+            server = TestServer(create_app(service), host="127.0.0.1")
+            await server.start_server()
+            stack.push_async_callback(server.close)
+            session = aiohttp.ClientSession(auto_decompress=True)
+            stack.push_async_callback(session.close)
+            return service, session, str(server.make_url("")).rstrip("/")
 
-    yield start
-    for session in sessions:
-        await session.close()
-    for server in reversed(servers):
-        await server.close()
+        yield start

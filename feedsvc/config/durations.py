@@ -26,12 +26,3 @@ def parse_duration(value: object) -> timedelta:
     if not parts or "".join(n + u for n, u in parts) != text:
         raise ValueError(f"{value!r} is not a duration; use e.g. '90s', '5m', '1h', '7d'")
     return timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in parts))
-
-
-def format_duration(value: timedelta) -> str:
-    """The shortest exact spelling of a duration, for docs and logs."""
-    seconds = int(value.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"

@@ -10,7 +10,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import fields, replace
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -20,6 +20,7 @@ from feedsvc.config.settings import TABLES, TOP_LEVEL_KEYS, Settings, SourceSett
 from feedsvc.config.validate import validate
 from feedsvc.errors import ConfigError
 from feedsvc.extract.selectors import Selectors, selectors_from_mapping
+from feedsvc.policy import setting_fields
 
 ENV_PREFIX = "FEEDSVC_"
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]\]?")
@@ -111,7 +112,7 @@ def _build_sources(raw: Any, path: Path, lines: KeyLines, problems: list[str]) -
 
 def _build_table(cls: type, table: str, index: int, raw: dict[str, Any], path: Path,
                  lines: KeyLines, problems: list[str]) -> Any:
-    known = {f.name for f in fields(cls)}
+    known = {f.name for f in setting_fields(cls)}
     values: dict[str, Any] = {}
     for key, value in raw.items():
         name = f"{table}[{index}].{key}" if table == "sources" else f"{table}.{key}"
@@ -210,7 +211,7 @@ def _apply_environment(settings: Settings, environ: Mapping[str, str], path: Pat
         table_hints = get_type_hints(cls)
         overrides = {
             f.name: _convert_env(table_hints[f.name], environ[name], name, problems)
-            for f in fields(cls)
+            for f in setting_fields(cls)
             if (name := f"{ENV_PREFIX}{table.upper()}_{f.name.upper()}") in environ
         }
         overrides = {k: v for k, v in overrides.items() if v is not _INVALID}

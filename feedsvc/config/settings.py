@@ -1,5 +1,9 @@
 """The settings object: one frozen dataclass per TOML table, each key with a default and help.
 
+A table that configures one stage is that stage's own policy type, or extends it
+(``[fetch]`` is ``FetchPolicy``, ``[dedupe]`` extends ``DedupePolicy``), so a key
+is declared once, where it is used.
+
 The help lines are the documentation's source of truth: ``docs/configuration.md``
 lists every key (a test fails when one is missing), and ``feedsvc check-config``
 prints them on request.
@@ -15,13 +19,8 @@ from typing import Any
 
 from feedsvc.dedupe.policy import DedupePolicy
 from feedsvc.extract.selectors import DEFAULT_SELECTORS, Selectors
-
-
-def setting(default: Any, help: str) -> Any:
-    """A dataclass field carrying its help line."""
-    if isinstance(default, list | dict):
-        raise TypeError("use tuples for sequence defaults")
-    return field(default=default, metadata={"help": help})
+from feedsvc.fetch.policy import FetchPolicy
+from feedsvc.policy import setting, setting_fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,24 +75,8 @@ class SourceSettings:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class FetchSettings:
-    user_agent: str = setting("feedsvc/0.1", "User-Agent product token sent upstream.")
-    contact_url: str = setting(
-        "https://github.com/feedsvc/feedsvc", "Contact URL appended to the User-Agent."
-    )
-    connect_timeout: float = setting(10.0, "Seconds to wait for a TCP/TLS connection.")
-    read_timeout: float = setting(20.0, "Seconds to wait for each read of a response.")
-    total_timeout: float = setting(60.0, "Seconds a whole request may take.")
-    max_body_size: int = setting(5 * 1024 * 1024, "Largest response body read, in bytes.")
-    max_redirects: int = setting(5, "Redirect hops followed at most.")
-    per_host_concurrency: int = setting(2, "Requests in flight to one host at most.")
-    min_host_delay: float = setting(1.0, "Seconds between the starts of two requests to one host.")
-    respect_robots: bool = setting(True, "Obey robots.txt (and its Crawl-delay).")
-    robots_ttl: timedelta = setting(timedelta(hours=1), "How long a fetched robots.txt is trusted.")
-    max_retry_after: timedelta = setting(
-        timedelta(days=1), "Longest Retry-After honoured; longer values are clipped to this."
-    )
+# The [fetch] table is the fetch stage's own policy type: one declaration of each key.
+FetchSettings = FetchPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +107,7 @@ class Settings:
     topics_file: Path = setting(Path("topics.toml"), "Topics file, relative to this file's folder.")
     server: ServerSettings = field(default_factory=ServerSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
-    fetch: FetchSettings = field(default_factory=FetchSettings)
+    fetch: FetchPolicy = field(default_factory=FetchPolicy)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
@@ -141,7 +124,7 @@ class Settings:
 TABLES: dict[str, type] = {
     "server": ServerSettings,
     "storage": StorageSettings,
-    "fetch": FetchSettings,
+    "fetch": FetchPolicy,
     "scheduler": SchedulerSettings,
     "dedupe": DedupeSettings,
     "logging": LoggingSettings,
@@ -156,5 +139,5 @@ def iter_documented_keys() -> Iterator[tuple[str, Any, str]]:
         if f.name in TOP_LEVEL_KEYS:
             yield f.name, f.default, f.metadata["help"]
     for table, cls in TABLES.items():
-        for f in fields(cls):
+        for f in setting_fields(cls):
             yield f"{table}.{f.name}", f.default, f.metadata["help"]

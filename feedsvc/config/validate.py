@@ -24,7 +24,6 @@ MIN_INTERVAL = timedelta(seconds=10)
 def validate(settings: Settings) -> Iterator[Problem]:
     yield from _server(settings)
     yield from _storage(settings)
-    yield from _fetch(settings)
     yield from _scheduler_and_logging(settings)
     yield from _dedupe(settings)
     seen: set[str] = set()
@@ -63,19 +62,6 @@ def _storage(settings: Settings) -> Iterator[Problem]:
         yield _problem("storage", "url", "use sqlite:///path.db or postgresql://…")
     elif url.startswith("postgres") and importlib.util.find_spec("asyncpg") is None:
         yield _problem("storage", "url", "a PostgreSQL URL needs asyncpg: install feedsvc[postgres]")
-
-
-def _fetch(settings: Settings) -> Iterator[Problem]:
-    fetch = settings.fetch
-    for key in ("connect_timeout", "read_timeout", "total_timeout", "max_body_size",
-                "per_host_concurrency"):
-        if getattr(fetch, key) <= 0:
-            yield _problem("fetch", key, "must be greater than 0")
-    if fetch.robots_ttl <= timedelta(0):
-        yield _problem("fetch", "robots_ttl", "must be longer than 0")
-    if fetch.min_host_delay < 0 or fetch.max_redirects < 0:
-        key = "min_host_delay" if fetch.min_host_delay < 0 else "max_redirects"
-        yield _problem("fetch", key, "cannot be negative")
 
 
 def _scheduler_and_logging(settings: Settings) -> Iterator[Problem]:

@@ -3,7 +3,7 @@
 Entry point: ``resolve(identity_keys(...), lookups)`` climbs the identity ladder
 (site id → canonical URL → content fingerprint → near-duplicate); see ``ladder``.
 
-    urls         native_id, canonical_url: identity of an article URL
+    (URL identity, native_id and canonical_url, is normalization: feedsvc.normalize.urls)
     fingerprint  content_fingerprint, shingles, signature, jaccard: keys of a body
     near         NearDuplicateIndex: in-memory MinHash LSH over recent bodies
     policy       DedupePolicy: thresholds and sizes, each with a help line
@@ -28,7 +28,7 @@ from feedsvc.dedupe.ladder import (
 )
 from feedsvc.dedupe.near import NearDuplicateIndex, NearMatch
 from feedsvc.dedupe.policy import DedupePolicy, policy_help
-from feedsvc.dedupe.urls import canonical_url, native_id
+from feedsvc.normalize.urls import canonical_url, native_id
 
 __all__ = [
     "SIGNATURE_SCHEME", "DedupePolicy", "IdentityKeys", "KnownArticle", "Lookups",

@@ -30,8 +30,8 @@ from typing import Literal, Protocol
 from feedsvc.dedupe.fingerprint import content_fingerprint
 from feedsvc.dedupe.near import NearMatch
 from feedsvc.dedupe.policy import DedupePolicy
-from feedsvc.dedupe.urls import canonical_url, native_id
 from feedsvc.models import article_id as make_article_id
+from feedsvc.normalize.urls import canonical_url, native_id
 
 Rung = Literal["id", "url", "fingerprint", "near", "new"]
 

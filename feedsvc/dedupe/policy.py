@@ -6,37 +6,30 @@ reasoning are in the design notes ("Near-duplicate thresholds").
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TypeVar
 
 from feedsvc.errors import ConfigError
-
-_T = TypeVar("_T")
-
-
-def _setting(default: _T, help_text: str) -> _T:
-    """A dataclass field with its help line in the metadata (read by ``policy_help``)."""
-    return field(default=default, metadata={"help": help_text})
+from feedsvc.policy import help_lines, setting
 
 
 @dataclass(frozen=True, slots=True)
 class DedupePolicy:
     """How hard dedupe tries to merge; invalid values raise ``ConfigError``."""
 
-    min_tokens: int = _setting(
+    min_tokens: int = setting(
         40, "Bodies with fewer normalized words get no content fingerprint and no near-duplicate check."
     )
-    threshold: float = _setting(
+    threshold: float = setting(
         0.5, "Word-trigram Jaccard similarity at or above which two bodies are the same story."
     )
-    window: timedelta = _setting(
+    window: timedelta = setting(
         timedelta(days=3), "Near-duplicate candidates must be published within this span of each other."
     )
-    num_perm: int = _setting(
+    num_perm: int = setting(
         128, "MinHash values per signature; changing it invalidates stored signatures."
     )
-    bands: int = _setting(
+    bands: int = setting(
         32, "LSH bands over the signature (num_perm must divide evenly); more bands, more recall."
     )
 
@@ -71,4 +64,4 @@ class DedupePolicy:
 
 def policy_help() -> dict[str, str]:
     """Each setting's one-line help, keyed by name, for the configuration reference."""
-    return {spec.name: str(spec.metadata["help"]) for spec in fields(DedupePolicy)}
+    return help_lines(DedupePolicy)

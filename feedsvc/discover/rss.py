@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 import feedparser
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from feedsvc.dedupe.urls import canonical_url, native_id
 from feedsvc.errors import ParseError
 from feedsvc.models import FeedItem, Image
 from feedsvc.normalize.html import clean_text
+from feedsvc.normalize.urls import canonical_url, native_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -31,12 +32,13 @@ from feedsvc.errors import (
 from feedsvc.fetch.body import read_limited
 from feedsvc.fetch.headers import content_type, fresh_until, parse_retry_after
 from feedsvc.fetch.hosts import GuardedResolver, HostGate, host_key
-from feedsvc.fetch.pacing import Clock, HostPacer, HostState, Sleep
+from feedsvc.fetch.pacing import Clock, HostPacer, Sleep
 from feedsvc.fetch.policy import FetchPolicy
 from feedsvc.fetch.robots import RobotsCache
 from feedsvc.models import FetchResult
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_KEEP_METHOD = frozenset({307, 308})  # redirects that repeat a POST as a POST
 _COOL_DOWN = frozenset({429, 503})
 
 
@@ -51,11 +53,22 @@ class FetchObserver(Protocol):
     none did, or its body was refused. ``kind`` is one of ``timeout``, ``too_large``,
     ``incomplete``, ``not_allowed`` (a resolved address was refused) or ``network``.
     ``seconds`` is the time from sending the request to the end of the body or the error.
+    ``on_cool_down``: the host may not be asked again before ``until``.
     """
 
     def on_response(self, host: str, status: int, seconds: float) -> None: ...
 
     def on_error(self, host: str, kind: str, seconds: float) -> None: ...
+
+    def on_cool_down(self, host: str, until: datetime) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    url: str  # the URL asked for; errors name it, whatever hop they happen on
+    headers: dict[str, str]
+    method: str = "GET"
+    form: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +106,7 @@ class Fetcher:
             clock=clock,
             sleep=sleep,
         )
-        ttl = timedelta(seconds=policy.robots_ttl)
-        self._robots = RobotsCache(self._fetch_robots, ttl=ttl, clock=clock)
+        self._robots = RobotsCache(self._fetch_robots, ttl=policy.robots_ttl, clock=clock)
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Self:
@@ -121,10 +133,6 @@ class Fetcher:
             await self._session.close()
             self._session = None
 
-    def host_state(self, host: str) -> HostState:
-        """Pacing and cool-down of ``host`` (as in ``allowed_hosts``: ``host`` or ``host:port``)."""
-        return self._pacer.state(host.lower())
-
     async def get(
         self,
         url: str,
@@ -144,21 +152,33 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        result = await self._follow(url, headers, obey_robots=self._policy.robots)
+        result = await self._follow(_Request(url, headers), obey_robots=self._policy.respect_robots)
         if result.status == 304:
             etag = result.etag or etag
             last_modified = result.last_modified or last_modified
             return _replace_validators(result, etag, last_modified)
         return result
 
-    async def _fetch_robots(self, url: str) -> FetchResult:
-        return await self._follow(url, {"Accept": "text/plain, */*"}, obey_robots=False)
+    async def post_form(self, url: str, form: Mapping[str, str]) -> FetchResult:
+        """POST a form (a WebSub ping) under the same allow-list, pacing and limits as
+        every GET; robots.txt does not apply to an API the operator configured.
 
-    async def _follow(self, url: str, headers: dict[str, str], *, obey_robots: bool) -> FetchResult:
+        A 307/308 is followed (the form sent again) only to another allowed host; a
+        301/302/303 would turn the request into a GET, so it is not followed.
+        Raises as ``get`` does; a 3xx that is not followed is an ``HTTPStatusError``.
+        """
+        request = _Request(url, {"Accept": "*/*"}, method="POST", form=dict(form))
+        return await self._follow(request, obey_robots=False)
+
+    async def _fetch_robots(self, url: str) -> FetchResult:
+        return await self._follow(_Request(url, {"Accept": "text/plain, */*"}), obey_robots=False)
+
+    async def _follow(self, request: _Request, *, obey_robots: bool) -> FetchResult:
+        url = request.url
         current, seen = url, {url}
         for _hop in range(self._policy.max_redirects + 1):
-            reply = await self._hop(url, current, headers, obey_robots=obey_robots)
-            target = _redirect_target(url, current, reply)
+            reply = await self._hop(request, current, obey_robots=obey_robots)
+            target = _redirect_target(request, current, reply)
             if target is None:
                 return self._result(url, current, reply)
             if target in seen:
@@ -167,9 +187,8 @@ class Fetcher:
             current = target
         raise TooManyRedirects(url, f"more than {self._policy.max_redirects} redirects")
 
-    async def _hop(
-        self, url: str, current: str, headers: dict[str, str], *, obey_robots: bool
-    ) -> _Reply:
+    async def _hop(self, request: _Request, current: str, *, obey_robots: bool) -> _Reply:
+        url = request.url
         target = self._check_hop(url, current)
         host = host_key(target)
         # Before robots.txt: a robots.txt request refused by the cool-down would
@@ -178,7 +197,7 @@ class Fetcher:
         if obey_robots:
             await self._check_robots(url, target)
         async with self._pacer.slot(host, url):
-            reply = await self._exchange(url, target, headers)
+            reply = await self._exchange(request, target)
         if reply.status in _COOL_DOWN:
             self._refuse_with_retry_after(url, host, reply)
         return reply
@@ -200,25 +219,27 @@ class Fetcher:
                                       "nothing is fetched from this site until it can")
             raise NotAllowed(url, f"{target.path_qs} disallowed by robots.txt")
 
-    async def _exchange(self, url: str, target: URL, headers: dict[str, str]) -> _Reply:
+    async def _exchange(self, request: _Request, target: URL) -> _Reply:
         if self._observer is None:
-            return await self._request(url, target, headers)
+            return await self._request(request, target)
         started = time.perf_counter()  # a duration, not a moment: no need for the clock
         try:
-            reply = await self._request(url, target, headers)
+            reply = await self._request(request, target)
         except FetchError as exc:
             self._observer.on_error(host_key(target), _error_kind(exc), time.perf_counter() - started)
             raise
         self._observer.on_response(host_key(target), reply.status, time.perf_counter() - started)
         return reply
 
-    async def _request(self, url: str, target: URL, headers: dict[str, str]) -> _Reply:
+    async def _request(self, request: _Request, target: URL) -> _Reply:
         session = self._require_session()
+        url = request.url
         try:
-            async with session.get(target, headers=headers, allow_redirects=False) as response:
+            async with session.request(request.method, target, headers=request.headers,
+                                       data=request.form, allow_redirects=False) as response:
                 body = b""
                 if 200 <= response.status < 300:
-                    body = await read_limited(response, self._policy.max_body_bytes, url)
+                    body = await read_limited(response, self._policy.max_body_size, url)
                 return _Reply(response.status, response.headers, body)
         except FetchError as exc:
             if isinstance(exc, NotAllowed) and exc.url != url:  # raised by the resolver
@@ -233,10 +254,12 @@ class Fetcher:
 
     def _refuse_with_retry_after(self, url: str, host: str, reply: _Reply) -> None:
         """Raise for a 429/503, cooling the host down until its Retry-After."""
-        cap = timedelta(seconds=self._policy.max_retry_after)
-        until = parse_retry_after(reply.headers.get("Retry-After"), now=self._clock(), cap=cap)
+        until = parse_retry_after(reply.headers.get("Retry-After"), now=self._clock(),
+                                  cap=self._policy.max_retry_after)
         if until is not None:
-            self._pacer.cool_down(host, until, reply.status)
+            ends = self._pacer.cool_down(host, until, reply.status)
+            if self._observer is not None:
+                self._observer.on_cool_down(host, ends)
         raise HTTPStatusError(url, reply.status, retry_after=until)
 
     def _result(self, url: str, final_url: str, reply: _Reply) -> FetchResult:
@@ -263,12 +286,15 @@ class Fetcher:
         return self._session
 
 
-def _redirect_target(url: str, current: str, reply: _Reply) -> str | None:
+def _redirect_target(request: _Request, current: str, reply: _Reply) -> str | None:
+    url = request.url
     if reply.status not in _REDIRECTS:
         return None
     location = reply.headers.get("Location")
     if not location:
         return None
+    if request.method != "GET" and reply.status not in _KEEP_METHOD:
+        raise HTTPStatusError(url, reply.status)
     try:
         return str(URL(current).join(URL(location)).with_fragment(None))
     except ValueError as exc:

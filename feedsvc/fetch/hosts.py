@@ -41,6 +41,19 @@ def host_key(url: URL | str) -> str:
     return f"{host}:{url.port}"
 
 
+def explicitly_private(host: str) -> bool:
+    """A configured host that names a private or loopback address itself (an IP literal
+    or ``localhost``): configuring it is an explicit choice to reach that address."""
+    name = _strip_port(host)
+    if name == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback or address.is_link_local
+
+
 def is_public_address(address: str) -> bool:
     """True for globally routable unicast addresses only."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])

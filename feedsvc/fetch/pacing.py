@@ -28,17 +28,6 @@ Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
 
 
-@dataclass(frozen=True, slots=True)
-class HostState:
-    """What the fetcher knows about one host right now."""
-
-    host: str
-    min_delay: float  # seconds between request starts (policy or Crawl-delay)
-    in_flight: int
-    cooling_until: datetime | None = None  # requests are refused until then
-    cooling_status: int | None = None  # the 429/503 that started the cool-down
-
-
 @dataclass(slots=True)
 class _Host:
     slots: asyncio.Semaphore
@@ -65,22 +54,17 @@ class HostPacer:
             self._hosts[host] = _Host(asyncio.Semaphore(self._concurrency), self._min_delay)
         return self._hosts[host]
 
-    def state(self, host: str) -> HostState:
-        entry = self._host(host)
-        cooling = entry.cooling_until
-        if cooling is not None and cooling <= self._clock():
-            cooling = None
-        status = entry.cooling_status if cooling is not None else None
-        return HostState(host, entry.min_delay, entry.in_flight, cooling, status)
-
     def set_crawl_delay(self, host: str, crawl_delay: float | None) -> None:
         """Space requests by the robots.txt Crawl-delay when it exceeds the policy's delay."""
         self._host(host).min_delay = max(self._min_delay, crawl_delay or 0.0)
 
-    def cool_down(self, host: str, until: datetime, status: int) -> None:
+    def cool_down(self, host: str, until: datetime, status: int) -> datetime:
+        """Refuse requests to ``host`` until ``until`` (never shortening a cool-down);
+        returns when the host's cool-down now ends."""
         entry = self._host(host)
         if entry.cooling_until is None or until > entry.cooling_until:
             entry.cooling_until, entry.cooling_status = until, status
+        return entry.cooling_until
 
     @asynccontextmanager
     async def slot(self, host: str, url: str) -> AsyncIterator[None]:

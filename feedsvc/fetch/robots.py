@@ -25,7 +25,6 @@ from protego import Protego
 from yarl import URL
 
 from feedsvc.errors import FetchError, HTTPStatusError, TooManyRedirects
-from feedsvc.fetch.charset import decode_text
 from feedsvc.models import FetchResult
 
 FetchRobots = Callable[[str], Awaitable[FetchResult]]
@@ -94,7 +93,8 @@ class RobotsCache:
             return RobotsRules(origin, self._clock() + self._ttl)
         except FetchError as exc:
             return self._unreachable(origin, previous, exc.reason)
-        text, _ = decode_text(result.body, result.charset)
+        # RFC 9309 section 2.2: robots.txt is UTF-8, whatever a header says
+        text = result.body.decode("utf-8", errors="replace")
         return RobotsRules(origin, self._clock() + self._ttl, Protego.parse(text))
 
     def _unreachable(self, origin: str, previous: RobotsRules | None, problem: str) -> RobotsRules:

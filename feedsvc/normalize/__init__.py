@@ -1,1 +1,3 @@
-"""Normalization: Arabic text for matching (``arabic``) and article HTML for serving (``html``)."""
+"""Normalization: Arabic text for matching (``arabic``), article HTML for serving
+(``html``), article URLs to one canonical form and the site's id (``urls``), and
+the canonical ``Article`` (``article``)."""

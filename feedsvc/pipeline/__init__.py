@@ -1,7 +1,7 @@
 """The pipeline: one poll of one source, wiring every stage together.
 
     fetch feeds → discover items → plan pages → fetch pages → extract → normalize
-      → match topics → store → tell the render cache which topics changed
+      → match topics → store → publish which topics changed (``feedsvc.changes``)
 
 Only this module and the web layer read the clock; every decision below is a pure
 function of values. Errors are handled (and logged once) here: a failing feed or
@@ -10,17 +10,18 @@ page never stops the rest of the poll, and what was stored stays stored.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
+from feedsvc.changes import Changes
 from feedsvc.config import DedupeSettings, SourceSettings
 from feedsvc.errors import ExtractError, FeedsvcError, FetchError, HTTPStatusError
 from feedsvc.extract import extract_article
+from feedsvc.logsetup import get_log
 from feedsvc.models import Article, FeedItem, PollState
 from feedsvc.normalize.article import build_article
 from feedsvc.pipeline.backfill import backfill_due, sitemap_items
@@ -32,7 +33,7 @@ from feedsvc.store import PageState, SaveOutcome, Store
 
 __all__ = ["Fetch", "Matcher", "Pipeline", "PollReport"]
 
-log = logging.getLogger("feedsvc.pipeline")
+log = get_log("feedsvc.pipeline")
 
 PAGE_RETRY_BASE = timedelta(minutes=5)
 PAGE_RETRY_CAP = timedelta(hours=6)
@@ -46,14 +47,14 @@ class Matcher(Protocol):
 class Pipeline:
     def __init__(self, *, store: Store, fetcher: Fetch, matcher: Callable[[], Matcher],
                  clock: Callable[[], datetime], dedupe: DedupeSettings | None = None,
-                 on_change: Callable[[set[str]], Awaitable[None]] | None = None) -> None:
+                 changes: Changes | None = None) -> None:
         self.store = store
         self.dedupe = dedupe or DedupeSettings()
         self.identity = Identity(store, self.dedupe)
         self.fetcher = fetcher
         self.matcher = matcher  # called per poll: topic edits apply to the next article
         self.clock = clock
-        self.on_change = on_change
+        self.changes = changes
 
     async def poll(self, source: SourceSettings) -> PollReport:
         """Poll one source once; never raises for upstream faults (they are in the report)."""
@@ -139,8 +140,8 @@ class Pipeline:
             # a page's 429/503 speaks for the whole host: no poll of the source before it
             report.fresh_until = later(report.fresh_until, exc.retry_after)
             next_attempt_at = max(next_attempt_at, exc.retry_after)
-        log.warning("page.failed source=%s article=%s url=%s failures=%d error=%s",
-                    item.source, item.article_id, item.url, failures, reason(exc))
+        log.warning("page.failed", source=item.source, article=item.article_id, url=item.url,
+                    failures=failures, error=reason(exc))
         return replace(state, failures=failures, last_error=reason(exc),
                        feed_signature=feed_signature(item), next_attempt_at=next_attempt_at)
 
@@ -197,8 +198,8 @@ class Pipeline:
             await self.store.add_aliases(resolution.article_id,
                                          [f"id:{article.id}", *resolution.aliases_to_add, *aliases])
             report.duplicates += resolution.article_id != article.id
-            log.info("article.duplicate article=%s survivor=%s rung=%s", article.id,
-                     resolution.article_id, resolution.rung)
+            log.info("article.duplicate", article=article.id, survivor=resolution.article_id,
+                     rung=resolution.rung)
             return
         previous = await self.store.get_article(article.id)
         if previous is not None:
@@ -210,8 +211,8 @@ class Pipeline:
             report.touch(set(await self.store.absorb(article.id, resolution.absorbed)))
             self.identity.forget(resolution.absorbed)
             report.duplicates += 1
-            log.info("article.duplicate article=%s survivor=%s rung=%s", resolution.absorbed,
-                     article.id, resolution.rung)
+            log.info("article.duplicate", article=resolution.absorbed, survivor=article.id,
+                     rung=resolution.rung)
         topics = self.matcher().match(article)
         outcome = await self.store.save_article(
             article, topics, sorted({*aliases, *resolution.aliases_to_add}), keys.fingerprint)
@@ -230,18 +231,19 @@ class Pipeline:
         await self._publish(report)
 
     async def _publish(self, report: PollReport, *, final: bool = False) -> None:
-        """Let readers see stored articles while a long poll (a first one) goes on:
-        the render cache hears of changed topics every few articles, and at the end."""
-        if self.on_change is None or not report.unpublished:
+        """Let readers see stored articles while a long poll (a first one) goes on: the
+        change channel hears of changed topics every few articles, and at the end."""
+        if self.changes is None or not report.unpublished:
             return
         if final or report.unpublished >= PUBLISH_EVERY:
             topics, report.pending_topics, report.unpublished = report.pending_topics, set(), 0
-            await self.on_change(topics)
+            await self.changes.publish(topics)
 
     async def _retract(self, article_id: str, report: PollReport) -> None:
         stored = await self.store.get_article(article_id)
         self.identity.forget(article_id)
-        if await self.store.retract_article(article_id, keep=self.dedupe.retractions == "keep"):
+        if await self.store.retract_article(article_id, now=self.clock(),
+                                            keep=self.dedupe.retractions == "keep"):
             report.retracted += 1
             report.touch(set(self.matcher().match(stored)) if stored else set())
-            log.info("article.retracted article=%s", article_id)
+            log.info("article.retracted", article=article_id)

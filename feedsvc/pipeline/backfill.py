@@ -6,21 +6,21 @@ and by the poll's page budget. Sitemap entries carry no title; the page supplies
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from feedsvc.config import SourceSettings
-from feedsvc.dedupe.urls import native_id
 from feedsvc.discover import SiteIdentity
 from feedsvc.discover.rss import section_of
 from feedsvc.discover.sitemap import SitemapEntry, backfill_candidates, parse_sitemap
 from feedsvc.errors import FetchError, ParseError
+from feedsvc.logsetup import get_log
 from feedsvc.models import FeedItem, FetchResult
+from feedsvc.normalize.urls import native_id
 from feedsvc.store import Store
 
-log = logging.getLogger("feedsvc.pipeline")
+log = get_log("feedsvc.pipeline")
 
 Get = Callable[[str], Awaitable[FetchResult]]
 
@@ -55,7 +55,7 @@ async def _sitemaps(source: SourceSettings, get: Get, now: datetime) -> list[str
     try:
         document = parse_sitemap((await get(index_url)).body, site_tz=ZoneInfo(source.site_timezone))
     except (FetchError, ParseError) as exc:
-        log.warning("backfill.failed source=%s url=%s error=%s", source.name, index_url, exc)
+        log.warning("backfill.failed", source=source.name, url=index_url, error=str(exc))
         return []
     if document.kind == "urlset":
         return [index_url]
@@ -67,7 +67,7 @@ async def _read(url: str, source: SourceSettings, get: Get, now: datetime) -> li
     try:
         document = parse_sitemap((await get(url)).body, site_tz=ZoneInfo(source.site_timezone))
     except (FetchError, ParseError) as exc:
-        log.warning("backfill.failed source=%s url=%s error=%s", source.name, url, exc)
+        log.warning("backfill.failed", source=source.name, url=url, error=str(exc))
         return []
     return list(backfill_candidates(document, now=now, max_age=source.backfill_max_age).articles)
 

@@ -51,9 +51,16 @@ def _page_due(item: FeedItem, state: PageState, now: datetime) -> bool:
 
 
 def retry_at(now: datetime, failures: int, *, base: timedelta, cap: timedelta) -> datetime:
-    """Exponential back-off for one article page: base, 2×base, 4×base … up to cap."""
-    factor: int = 2 ** min(max(failures - 1, 0), 30)
-    return now + min(base * factor, cap)
+    """When to try a failed article page again."""
+    return now + backoff_delay(base, failures, cap)
+
+
+def backoff_delay(base: timedelta, failures: int, cap: timedelta) -> timedelta:
+    """Exponential back-off after failure number ``failures`` (1, 2, ...): base, 2×base,
+    4×base … up to ``cap``. The one back-off of feedsvc: pages and polls alike."""
+    exponent = min(max(failures - 1, 0), 62)  # past this every real cap is reached
+    seconds = base.total_seconds() * 2.0**exponent
+    return min(timedelta(seconds=min(seconds, cap.total_seconds())), cap)
 
 
 def vanished(previous: Sequence[str], current: Sequence[str]) -> list[str]:

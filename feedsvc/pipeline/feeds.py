@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
@@ -10,10 +9,11 @@ from typing import Protocol
 from feedsvc.config import SourceSettings
 from feedsvc.discover import SiteIdentity, parse_rss
 from feedsvc.errors import FetchError, HTTPStatusError, ParseError
+from feedsvc.logsetup import get_log
 from feedsvc.models import FeedItem, FetchResult, PollState
 from feedsvc.pipeline.report import PollReport
 
-log = logging.getLogger("feedsvc.pipeline")
+log = get_log("feedsvc.pipeline")
 
 
 class Fetch(Protocol):
@@ -48,7 +48,7 @@ async def read_feeds(fetcher: Fetch, source: SourceSettings, state: PollState,
             report.fresh_until = later(report.fresh_until, result.fresh_until)
         except (FetchError, ParseError) as exc:
             report.feed_errors.append(f"{feed_url}: {reason(exc)}")
-            log.warning("feed.failed source=%s url=%s error=%s", source.name, feed_url, reason(exc))
+            log.warning("feed.failed", source=source.name, url=feed_url, error=reason(exc))
             if isinstance(exc, HTTPStatusError) and exc.retry_after:
                 report.fresh_until = later(report.fresh_until, exc.retry_after)
         validators.append((feed_url, etag, modified))

@@ -2,7 +2,7 @@
 ``tests/store/test_contract.py``.
 
 Each method is one use case of the pipeline or the web layer; each write is one
-transaction, so a process killed at any instant leaves the state before or after
+transaction, and a time it records is passed in (a store never reads the clock), so a process killed at any instant leaves the state before or after
 the write, never half of it. Every method raises only :class:`~feedsvc.errors.StoreError`
 for backend failures.
 """
@@ -92,8 +92,8 @@ class Store(Protocol):
         Returns the topics the copy was in.
         """
 
-    async def retract_article(self, article_id: str, *, keep: bool = False) -> bool:
-        """Take an article out of every feed and tombstone its id and aliases.
+    async def retract_article(self, article_id: str, *, now: datetime, keep: bool = False) -> bool:
+        """Take an article out of every feed and tombstone its id and aliases, as of ``now``.
 
         Returns False when it was not live. ``keep`` leaves it in the feeds (but tombstoned).
         """

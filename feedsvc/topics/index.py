@@ -155,17 +155,6 @@ class TopicIndex:
         ]
         return frozenset(map(self._slug_of.__getitem__, matched))
 
-    def match_scan(self, article: Article | PreparedArticle) -> frozenset[str]:
-        """Reference answer without the trigger tables: every topic evaluated."""
-        prepared = article if isinstance(article, PreparedArticle) else prepare(article)
-        truth = self._truth(prepared)
-        present, phrase, section, source = truth.present, truth.phrase, prepared.section, prepared.source
-        return frozenset(
-            slug
-            for slug, accepts in zip(self._slugs, self._accepts, strict=True)
-            if accepts(present, phrase, section, source)
-        )
-
     def explain(self, slug: str, article: Article | PreparedArticle) -> tuple[str, ...]:
         """The terms of topic ``slug`` present in ``article``; exclude terms are
         prefixed ``exclude `` so an operator sees why an article was dropped."""
@@ -180,7 +169,7 @@ class TopicIndex:
         return tuple(dict.fromkeys(found))
 
     def _truth(self, prepared: PreparedArticle) -> Truth:
-        """Every term's truth in ``prepared``, for the scan and ``explain``."""
+        """Every term's truth in ``prepared``, for ``explain``."""
         return Truth(prepared, self._table, set(chain.from_iterable(map(_TERMS, self._hits(prepared)))), self._spelled)
 
     def _hits(self, prepared: PreparedArticle) -> list[Hits]:

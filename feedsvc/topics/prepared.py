@@ -7,7 +7,7 @@ topics never normalizes the article again. Where a word occurs is needed only to
 check a phrase: the index passes the tokens carrying each word of the phrase, found
 among the spellings it has learned, to ``sequence_in_field``. ``carriers`` finds
 them without an index, among the few spellings that can carry a word
-(``clitic_spellings``), for the direct answer of ``term_matches``.
+(``clitic_spellings``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from itertools import product
 
 from feedsvc.models import Article
 from feedsvc.normalize.arabic import clitic_spellings, normalize_text, tokenize, word_forms
-from feedsvc.topics.query import Term
 
 __all__ = ["BODY", "FIELD_MASKS", "TAG", "TITLE", "PreparedArticle", "prepare"]
 
@@ -103,41 +102,6 @@ class PreparedArticle:
             starts.intersection_update([index - step for token in found for index in _occurrences(tokens, token)])
         return bool(starts)
 
-    def phrase_by_positions(self, words: tuple[str, ...], field_bit: int) -> bool:
-        """The same answer from positions: the starts every following word confirms."""
-        starts = set(self.form_positions(field_bit, words[0]))
-        for step, word in enumerate(words[1:], start=1):
-            if not starts:
-                return False
-            starts.intersection_update([position - step for position in self.form_positions(field_bit, word)])
-        return bool(starts)
-
-    def form_positions(self, field_bit: int, form: str) -> list[int]:
-        """Where a token having ``form`` among its clitic forms occurs in the field."""
-        tokens = self.tokens[field_bit]
-        return sorted(index for token in self.carriers(field_bit, form) for index in _occurrences(tokens, token))
-
-    def term_matches(self, term: Term) -> bool:
-        """Whether ``term`` occurs in this article in the term's field.
-
-        The direct answer, without the index's tables: the reference the tests
-        compare the index with.
-        """
-        if term.field == "section":
-            return _keyword_matches(term, self.section)
-        if term.field == "source":
-            return _keyword_matches(term, self.source)
-        mask = FIELD_MASKS[term.field]
-        if term.prefix:
-            head = term.words[0]
-            return any(
-                form.startswith(head)
-                for f in _fields(mask)
-                for token in self.field_tokens(f)
-                for form in word_forms(token)
-            )
-        return any(self.phrase_by_positions(term.words, f) for f in _fields(mask))
-
 
 def prepare(article: Article) -> PreparedArticle:
     """Normalize ``article`` once for matching against any number of topics."""
@@ -202,12 +166,3 @@ def _occurrences(tokens: list[str], token: str) -> list[int]:
 def _keyword_value(value: str) -> str:
     """A section or source value normalized; there are few distinct ones."""
     return normalize_text(value)
-
-
-def _fields(mask: int) -> tuple[int, ...]:
-    return tuple(bit for bit in (TITLE, BODY, TAG) if mask & bit)
-
-
-def _keyword_matches(term: Term, value: str) -> bool:
-    wanted = term.words[0]
-    return value.startswith(wanted) if term.prefix else value == wanted

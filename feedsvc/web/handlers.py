@@ -4,27 +4,16 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 
 import orjson
 from aiohttp import web
-from multidict import CIMultiDictProxy
 
+from feedsvc.errors import BadRequest
+from feedsvc.publish import ALL_DESCRIPTION, ALL_TITLE, FORMATS, PublicUrls, RenderedFeed
 from feedsvc.render import TopicSummary, render_index, render_opml
 from feedsvc.store import ALL_TOPIC
-from feedsvc.web.feedcache import ALL_DESCRIPTION, ALL_TITLE, FORMATS, RenderedFeed
-from feedsvc.web.keys import (
-    CLOCK,
-    FEED_COUNTERS,
-    FEEDS,
-    METRICS,
-    POLLER,
-    READY,
-    SETTINGS,
-    STORE,
-    TOPICS,
-)
-from feedsvc.web.paging import BadRequest, parse_feed_query, reject_parameters
+from feedsvc.web.keys import FEED_COUNTERS, FEEDS, SERVICE
+from feedsvc.web.paging import parse_feed_query, reject_parameters
 
 JSON = "application/json"
 
@@ -42,11 +31,10 @@ async def feed(request: web.Request) -> web.StreamResponse:
         rendered = await _lookup_or_render(request, slug, fmt)
     else:
         counters.hit()
-    headers = request.headers
-    if _not_modified(headers, rendered):
+    if _not_modified(request, rendered):
         response = web.Response(status=304, headers=rendered.not_modified_headers)
     else:
-        coding = _encoding(headers.get("Accept-Encoding", ""))
+        coding = _encoding(request.headers.get("Accept-Encoding", ""))
         response = web.Response(body=rendered.bodies[coding], headers=rendered.full_headers[coding])
     counters.request(slug, fmt, response.status)
     return response
@@ -58,11 +46,11 @@ async def _lookup_or_render(request: web.Request, slug: str, fmt: str) -> Render
     if fmt not in FORMATS:
         raise BadRequest(f"unknown format {fmt[:20]!r}: use .atom or .json")
     if not feeds.known(slug):
-        if slug in request.app[TOPICS].removed:
+        if slug in request.app[SERVICE].topics.removed:
             raise web.HTTPGone(text=f"topic {slug!r} was removed")
         raise web.HTTPNotFound(text=f"no topic {slug[:60]!r}; see /api/topics")
     query = parse_feed_query(request.query, default_limit=feeds.default_limit(slug),
-                             max_limit=request.app[SETTINGS].server.max_feed_size)
+                             max_limit=request.app[SERVICE].settings.server.max_feed_size)
     counters = request.app[FEED_COUNTERS]
     if (rendered := feeds.lookup(slug, fmt, query.limit, query.cursor_token)) is not None:
         counters.hit()
@@ -81,23 +69,20 @@ async def preflight(request: web.Request) -> web.Response:
     })
 
 
-def _not_modified(headers: CIMultiDictProxy[str], rendered: RenderedFeed) -> bool:
+def _not_modified(request: web.Request, rendered: RenderedFeed) -> bool:
     """RFC 9110 section 13.2.2: If-None-Match decides when present, else If-Modified-Since."""
-    if_none_match = headers.get("If-None-Match")
+    if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
         if if_none_match == rendered.etag:  # the usual case: a reader sends back our ETag
             return True
-        # weak comparison, as the RFC asks for If-None-Match
-        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-        return rendered.etag in tags or "*" in tags
-    since = headers.get("If-Modified-Since")
-    if not since:
+        # weak comparison, as the RFC asks for If-None-Match (aiohttp parses the list)
+        tags = request.if_none_match or ()
+        return any(tag.value == "*" or f'"{tag.value}"' == rendered.etag for tag in tags)
+    since = request.if_modified_since
+    # an HTTP-date is GMT and says so; a date without a zone is not one, and is ignored
+    if since is None or not request.headers.get("If-Modified-Since", "").rstrip().endswith("GMT"):
         return False
-    try:
-        moment = parsedate_to_datetime(since)
-    except (TypeError, ValueError, IndexError):
-        return False
-    return moment.tzinfo is not None and rendered.last_modified.replace(microsecond=0) <= moment
+    return rendered.last_modified.replace(microsecond=0) <= since
 
 
 @functools.lru_cache(maxsize=256)
@@ -120,30 +105,32 @@ def _encoding(accept: str) -> str:
 
 
 async def _summaries(request: web.Request) -> list[TopicSummary]:
-    topics = request.app[TOPICS].topics
-    public = request.app[SETTINGS].server.public_url
-    stats = await request.app[STORE].topic_stats([*topics, ALL_TOPIC])
+    service = request.app[SERVICE]
+    topics = service.topics.topics
+    urls = PublicUrls(service.settings.server.public_url)
+    stats = await service.store.topic_stats([*topics, ALL_TOPIC])
     entries = [(slug, t.title, t.description) for slug, t in topics.items()]
     entries.append((ALL_TOPIC, ALL_TITLE, ALL_DESCRIPTION))
     return [TopicSummary(slug, title, description, stats[slug].count, stats[slug].updated,
-                         f"{public}/feeds/{slug}.atom", f"{public}/feeds/{slug}.json")
+                         urls.feed(slug, "atom"), urls.feed(slug, "json"))
             for slug, title, description in entries]
 
 
 async def index(request: web.Request) -> web.Response:
     reject_parameters(request.query)
-    server = request.app[SETTINGS].server
+    server = request.app[SERVICE].settings.server
     body = render_index(await _summaries(request), site_title=server.site_title,
-                        opml_url=f"{server.public_url}/topics.opml")
+                        opml_url=PublicUrls(server.public_url).opml())
     return web.Response(body=body, content_type="text/html", charset="utf-8")
 
 
 async def opml(request: web.Request) -> web.Response:
     reject_parameters(request.query)
-    server = request.app[SETTINGS].server
-    created = request.app[TOPICS].loaded_at or request.app[CLOCK]()
+    service = request.app[SERVICE]
+    server = service.settings.server
+    created = service.topics.loaded_at or service.clock()
     body = render_opml(await _summaries(request), title=server.site_title,
-                       owner_url=f"{server.public_url}/", date_created=created)
+                       owner_url=PublicUrls(server.public_url).index(), date_created=created)
     return web.Response(body=body, content_type="text/x-opml", charset="utf-8")
 
 
@@ -163,15 +150,15 @@ async def healthz(request: web.Request) -> web.Response:
     ``degraded`` names each problem: a source whose last poll failed, or failed to read
     some feeds or article pages (its ``last_error``), and a rejected topics file.
     """
-    app = request.app
-    store, topics = app[STORE], app[TOPICS]
+    service = request.app[SERVICE]
+    store, topics = service.store, service.topics
     sources = []
-    for source in app[SETTINGS].sources:
+    for source in service.settings.sources:
         state = await store.get_poll_state(source.name)
         sources.append({
             "name": source.name, "last_success_at": _iso(state.last_success_at),
             "last_error": state.last_error, "consecutive_failures": state.consecutive_failures,
-            "next_poll_at": _iso(state.next_poll_at), "polling": source.name in app[POLLER].running,
+            "next_poll_at": _iso(state.next_poll_at), "polling": service.polling(source.name),
             "articles": await store.count_articles(source.name)})
     reasons = [f"source {s['name']}: {s['last_error']}" for s in sources if s["last_error"]]
     if topics.error:
@@ -183,15 +170,15 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    ready = request.app[READY]
-    status = 200 if ready.get("store") and ready.get("topics") else 503
-    return web.Response(status=status, body=orjson.dumps({"ready": status == 200, **ready}),
-                        content_type=JSON)
+    """Ready once the service answers: the app is only served over an open store and
+    compiled topics (``feedsvc.service`` builds both before the server listens)."""
+    ready = {"store": True, "topics": True}
+    return web.Response(body=orjson.dumps({"ready": True, **ready}), content_type=JSON)
 
 
 async def metrics(request: web.Request) -> web.Response:
     request.app[FEED_COUNTERS].flush()
-    body = request.app[METRICS].render()
+    body = request.app[SERVICE].metrics.render()
     return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 
 

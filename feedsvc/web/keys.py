@@ -1,32 +1,13 @@
-"""Typed keys of everything the app holds, set by the cleanup contexts in ``app``."""
+"""Typed keys of what the app holds: the service it serves, and the web layer's own parts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 from aiohttp import web
 
-from feedsvc.config import Settings
-from feedsvc.fetch import Fetcher
-from feedsvc.livetopics import LiveTopics
-from feedsvc.metrics import Metrics
-from feedsvc.pipeline import Pipeline
-from feedsvc.scheduler import Poller
-from feedsvc.store import Store
+from feedsvc.publish import FeedCache
+from feedsvc.service import Service
 from feedsvc.web.counters import FeedCounters
-from feedsvc.web.feedcache import FeedCache
-from feedsvc.web.websub import HubPublisher
 
-SETTINGS = web.AppKey("settings", Settings)
-CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
-METRICS = web.AppKey("metrics", Metrics)
-STORE = web.AppKey("store", Store)
-TOPICS = web.AppKey("topics", LiveTopics)
-FEEDS = web.AppKey("feeds", FeedCache)
+SERVICE = web.AppKey("service", Service)
+FEEDS = web.AppKey("feeds", FeedCache)  # the service's feed cache, on the hot path
 FEED_COUNTERS = web.AppKey("feed_counters", FeedCounters)
-POLLER = web.AppKey("poller", Poller)
-READY = web.AppKey("ready", dict[str, bool])
-FETCHER = web.AppKey("fetcher", Fetcher)
-PIPELINE = web.AppKey("pipeline", Pipeline)
-HUB = web.AppKey("hub", HubPublisher)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-
 import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from feedsvc.errors import FeedsvcError
-from feedsvc.web.paging import BadRequest
+from feedsvc.errors import BadRequest, FeedsvcError
+from feedsvc.logsetup import get_log
 
-log = logging.getLogger("feedsvc.web")
+log = get_log("feedsvc.web")
 
 
 def error_response(request: web.Request, status: int, message: str) -> web.Response:
@@ -39,8 +37,8 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
             response.headers["Allow"] = allow  # 405 must say what is allowed
         return response
     except FeedsvcError as exc:
-        log.error("request.failed path=%s error=%s", request.path, exc)
+        log.error("request.failed", path=request.path, error=str(exc))
         return error_response(request, 503, f"temporarily unavailable: {exc}")
-    except Exception:
-        log.exception("request.crashed path=%s", request.path)
+    except Exception as exc:
+        log.error("request.crashed", path=request.path, error=repr(exc), exc_info=exc)
         return error_response(request, 500, "internal error")

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feedsvc.dedupe.urls import TRACKING_PARAMS, canonical_url, is_tracking_param, native_id
 from feedsvc.errors import ParseError
+from feedsvc.normalize.urls import TRACKING_PARAMS, canonical_url, is_tracking_param, native_id
 
 BASE = "https://arabic.rt.com/"
 MIRRORS = ("ar.rt.com", "arabic.rt.example:8443")

@@ -11,7 +11,6 @@ import pytest
 
 from feedsvc.config import DedupeSettings, Settings
 from feedsvc.replica import ReplicaSite, serve_replica
-from feedsvc.web.keys import POLLER, STORE
 from tests.conftest import settings_for
 
 SHORT_FLASHES = (1978306, 1979850)  # both titled «عاجل», one sentence each
@@ -39,15 +38,15 @@ async def everything(replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path) -
         replica.publish(article_id)
     settings = settings_for(replica.base_url, tmp_path, feeds=all_feeds(replica),
                             max_pages_per_poll=200)
-    app, http, base = await serve_feedsvc(settings)
-    report = await app[POLLER].poll(settings.sources[0])
+    service, http, base = await serve_feedsvc(settings)
+    report = await service.poller.poll(settings.sources[0])
     assert report.page_errors == 0 and report.deferred == 0 and not report.failed
-    return app, http, base, settings, report
+    return service, http, base, settings, report
 
 
 async def test_every_variant_yields_one_entry_and_different_stories_stay_apart(
         replica: ReplicaSite, everything: Any) -> None:
-    app, http, base, settings, report = everything
+    service, http, base, settings, report = everything
     items = await feed_items(http, base)
     ids = [native(item) for item in items]
     assert len(ids) == len(set(ids)), "no story twice"
@@ -73,25 +72,25 @@ async def test_every_variant_yields_one_entry_and_different_stories_stay_apart(
 
 async def test_copy_urls_and_ids_stay_aliases_of_the_original(replica: ReplicaSite,
                                                               everything: Any) -> None:
-    app, http, base, settings, report = everything
-    store = app[STORE]
+    service, http, base, settings, report = everything
+    store = service.store
     for copy in (i for i in replica.known_ids() if replica.article(i).republish_of):  # type: ignore[union-attr]
         original = replica.article(copy).republish_of  # type: ignore[union-attr]
         truth = replica.ground_truth(copy)
         assert await store.resolve_alias(f"id:rt-arabic:{copy}") == f"rt-arabic:{original}"
         assert await store.resolve_alias(truth["url"]) == f"rt-arabic:{original}"
-    second = await app[POLLER].poll(settings.sources[0])
+    second = await service.poller.poll(settings.sources[0])
     assert (second.new, second.duplicates) == (0, 0), "a merged copy stays merged"
 
 
 async def test_an_edit_updates_in_place_with_a_stable_id(replica: ReplicaSite, everything: Any) -> None:
-    app, http, base, settings, _ = everything
+    service, http, base, settings, _ = everything
     target = next(native(i) for i in await feed_items(http, base))
     before = {native(i): i for i in await feed_items(http, base)}[target]
     async with http.get(f"{base}/feeds/all.atom") as response:
         etag = response.headers["ETag"]
     replica.edit(target, title="عنوان معدل بعد التحديث")
-    report = await app[POLLER].poll(settings.sources[0])
+    report = await service.poller.poll(settings.sources[0])
     assert (report.new, report.updated) == (0, 1)
     after = {native(i): i for i in await feed_items(http, base)}[target]
     assert after["id"] == before["id"] and after["title"] == "عنوان معدل بعد التحديث"
@@ -106,12 +105,12 @@ async def test_a_refetch_without_change_writes_nothing_and_keeps_the_etag(
     settings = settings_for(replica.base_url, tmp_path)
     source = replace(settings.sources[0], refresh_window=settings.sources[0].interval * 10_000)
     settings = replace(settings, sources=(source,))
-    app, http, base = await serve_feedsvc(settings)
-    await app[POLLER].poll(source)
+    service, http, base = await serve_feedsvc(settings)
+    await service.poller.poll(source)
     async with http.get(f"{base}/feeds/all.atom") as response:
         body, etag = await response.read(), response.headers["ETag"]
     replica.requests.clear()
-    report = await app[POLLER].poll(source)
+    report = await service.poller.poll(source)
     assert (report.new, report.updated) == (0, 0)
     assert sum(1 for r in replica.requests if r.status == 304) > 1, "pages re-checked conditionally"
     async with http.get(f"{base}/feeds/all.atom") as response:
@@ -121,7 +120,7 @@ async def test_a_refetch_without_change_writes_nothing_and_keeps_the_etag(
     # but the articles in them did not change, so nothing is written for them.
     published = replica.publish_next()
     assert published is not None
-    report = await app[POLLER].poll(source)
+    report = await service.poller.poll(source)
     assert (report.new, report.updated) == (1, 0) and report.unchanged > 1
 
 
@@ -129,26 +128,26 @@ async def retraction_case(replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Pa
                           retractions: str) -> tuple[int, set[int], Any]:
     settings: Settings = settings_for(replica.base_url, tmp_path)
     settings = replace(settings, dedupe=DedupeSettings(retractions=retractions))
-    app, http, base = await serve_feedsvc(settings)
-    await app[POLLER].poll(settings.sources[0])
+    service, http, base = await serve_feedsvc(settings)
+    await service.poller.poll(settings.sources[0])
     listed = [native(i) for i in await feed_items(http, base)]
     victim = listed[len(listed) // 2]  # from the middle of the feed, not its tail
     replica.retract(victim)
-    report = await app[POLLER].poll(settings.sources[0])
+    report = await service.poller.poll(settings.sources[0])
     assert report.rechecked >= 1
-    return victim, {native(i) for i in await feed_items(http, base)}, (app, settings, report)
+    return victim, {native(i) for i in await feed_items(http, base)}, (service, settings, report)
 
 
 async def test_a_retracted_article_leaves_every_feed_and_stays_out(
         replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path) -> None:
-    victim, remaining, (app, settings, report) = await retraction_case(
+    victim, remaining, (service, settings, report) = await retraction_case(
         replica, serve_feedsvc, tmp_path, "remove")
     assert report.retracted == 1 and victim not in remaining
     replica.reset()  # the site brings the page back, under its id and its URL variants
-    again = await app[POLLER].poll(replica_settings := settings.sources[0])
+    again = await service.poller.poll(replica_settings := settings.sources[0])
     assert again.new == 0, replica_settings
-    assert await app[STORE].is_tombstoned(f"rt-arabic:{victim}")
-    assert (await app[STORE].get_article(f"rt-arabic:{victim}")) is not None
+    assert await service.store.is_tombstoned(f"rt-arabic:{victim}")
+    assert (await service.store.get_article(f"rt-arabic:{victim}")) is not None
 
 
 async def test_retractions_keep_leaves_the_article_in_its_feeds(
@@ -165,9 +164,9 @@ async def test_the_same_story_from_two_sources_appears_once_credited_to_the_firs
         settings = settings_for(replica.base_url, tmp_path)
         other = replace(settings.sources[0], name="other-site", base_url=other_url, mirror_hosts=())
         settings = replace(settings, sources=(settings.sources[0], other))
-        app, http, base = await serve_feedsvc(settings)
-        first = await app[POLLER].poll(settings.sources[0])
-        second = await app[POLLER].poll(other)
+        service, http, base = await serve_feedsvc(settings)
+        first = await service.poller.poll(settings.sources[0])
+        second = await service.poller.poll(other)
         items = await feed_items(http, base)
     by_source: dict[str, set[int]] = {}
     for item in items:

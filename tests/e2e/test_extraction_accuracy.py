@@ -33,7 +33,6 @@ import pytest
 from feedsvc.models import Article
 from feedsvc.replica import ReplicaSite
 from feedsvc.store import Store
-from feedsvc.web.keys import POLLER, STORE
 from tests.conftest import settings_for
 
 SOURCE = "rt-arabic"
@@ -116,11 +115,11 @@ async def _measure(replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path) -> 
         replica.publish(article_id)
     feeds = ("/rss/", *(f"/rss/{section}/" for section in replica.sections))
     settings = settings_for(replica.base_url, tmp_path, feeds=feeds, max_pages_per_poll=1000)
-    app, _, _ = await serve_feedsvc(settings)
-    report = await app[POLLER].poll(settings.sources[0])
+    service, _, _ = await serve_feedsvc(settings)
+    report = await service.poller.poll(settings.sources[0])
     assert (report.failed, report.feed_errors, report.page_errors, report.deferred) == (
         False, [], 0, 0)
-    return await _compare_all(replica, app[STORE])
+    return await _compare_all(replica, service.store)
 
 
 async def _compare_all(replica: ReplicaSite, store: Store) -> Tally:

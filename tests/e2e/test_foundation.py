@@ -10,7 +10,6 @@ import feedparser
 import orjson
 
 from feedsvc.replica import ReplicaSite
-from feedsvc.web.keys import PIPELINE, POLLER
 from tests.conftest import republished_copies, settings_for
 
 ARTICLE_PATH = re.compile(r"^/[a-z_]+/\d+-")
@@ -29,14 +28,14 @@ async def get_json(http: Any, url: str) -> Any:
 async def test_one_poll_fills_feeds_and_a_second_fetches_nothing_again(
         replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path) -> None:
     settings = settings_for(replica.base_url, tmp_path)
-    app, http, base = await serve_feedsvc(settings)
+    service, http, base = await serve_feedsvc(settings)
     async with http.get(f"{replica.base_url}/rss/") as response:
         announced = feedparser.parse(await response.read()).entries
 
     copies = republished_copies(replica, (e.link for e in announced))
     assert copies, "the replica's feed window should hold a republished copy"
 
-    report = await app[POLLER].poll(settings.sources[0])
+    report = await service.poller.poll(settings.sources[0])
     assert (report.new, report.duplicates) == (len(announced) - len(copies), len(copies))
     assert (report.page_errors, report.failed) == (0, False)
 
@@ -51,7 +50,7 @@ async def test_one_poll_fills_feeds_and_a_second_fetches_nothing_again(
 
     fetched = article_fetches(replica)
     assert len(fetched) == len(set(fetched)) == len(announced)
-    second = await app[POLLER].poll(settings.sources[0])
+    second = await service.poller.poll(settings.sources[0])
     assert (second.new, second.updated) == (0, 0)
     assert article_fetches(replica) == fetched, "no article page is fetched twice"
     assert second.feeds_not_modified == 1, "the unchanged feed answers 304 to our validators"
@@ -60,11 +59,11 @@ async def test_one_poll_fills_feeds_and_a_second_fetches_nothing_again(
 async def test_feed_bytes_are_stable_across_polls_and_restarts(
         replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path) -> None:
     settings = settings_for(replica.base_url, tmp_path)
-    app, http, base = await serve_feedsvc(settings)
-    await app[POLLER].poll(settings.sources[0])
+    service, http, base = await serve_feedsvc(settings)
+    await service.poller.poll(settings.sources[0])
     async with http.get(f"{base}/feeds/all.atom") as response:
         first, etag = await response.read(), response.headers["ETag"]
-    await app[POLLER].poll(settings.sources[0])
+    await service.poller.poll(settings.sources[0])
     app2, http2, base2 = await serve_feedsvc(settings)  # a restart on the same database
     async with http2.get(f"{base2}/feeds/all.atom") as response:
         assert await response.read() == first
@@ -76,11 +75,11 @@ async def test_feed_bytes_are_stable_across_polls_and_restarts(
 async def test_new_article_appears_after_the_next_poll(
         replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path) -> None:
     settings = settings_for(replica.base_url, tmp_path)
-    app, http, base = await serve_feedsvc(settings)
-    await app[POLLER].poll(settings.sources[0])
+    service, http, base = await serve_feedsvc(settings)
+    await service.poller.poll(settings.sources[0])
     published = replica.publish_next()
     assert published is not None
-    report = await app[POLLER].poll(settings.sources[0])
+    report = await service.poller.poll(settings.sources[0])
     assert report.new == 1
     newest = (await get_json(http, f"{base}/feeds/all.json?limit=1"))["items"][0]
     assert newest["id"].endswith(f"rt-arabic:{published.id}")
@@ -90,8 +89,8 @@ async def test_new_article_appears_after_the_next_poll(
 async def test_unreachable_site_still_serves_empty_valid_feeds_and_names_the_source(
         serve_feedsvc: Any, tmp_path: Path, unused_tcp_port: int) -> None:
     settings = settings_for(f"http://127.0.0.1:{unused_tcp_port}", tmp_path)
-    app, http, base = await serve_feedsvc(settings)
-    report = await app[POLLER].poll(settings.sources[0])
+    service, http, base = await serve_feedsvc(settings)
+    report = await service.poller.poll(settings.sources[0])
     assert report.failed
     async with http.get(f"{base}/feeds/gaza.atom") as response:
         assert response.status == 200
@@ -109,8 +108,8 @@ async def test_unreachable_site_still_serves_empty_valid_feeds_and_names_the_sou
 
 async def test_contract_routes_answer(replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path) -> None:
     settings = settings_for(replica.base_url, tmp_path)
-    app, http, base = await serve_feedsvc(settings)
-    await app[PIPELINE].poll(settings.sources[0])
+    service, http, base = await serve_feedsvc(settings)
+    await service.pipeline.poll(settings.sources[0])
     async with http.get(f"{base}/") as response:
         assert response.status == 200 and "text/html" in response.headers["Content-Type"]
         assert 'dir="rtl"' in await response.text()

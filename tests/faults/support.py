@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiohttp import web
 
 from feedsvc.config import Settings
 from feedsvc.pipeline import PollReport
 from feedsvc.replica import ReplicaSite
-from feedsvc.web.keys import POLLER, STORE
+from feedsvc.service import Service
 from tests.conftest import Clock, republished_copies, settings_for
 
 SOURCE = "rt-arabic"
@@ -67,14 +66,14 @@ def page_fetches(site: ReplicaSite, status: int = 200, skip: range = range(0)) -
                    if ARTICLE_PATH.match(r.path) and r.status == status and index not in skip)
 
 
-async def poll_when_due(app: web.Application, clock: Clock, *, at_least: float = 0.0
+async def poll_when_due(service: Service, clock: Clock, *, at_least: float = 0.0
                         ) -> PollReport:
     """Jump the clock to the source's stored next poll (and ``at_least`` seconds on), tick,
     and wait for the poll the tick started."""
-    state = await app[STORE].get_poll_state(SOURCE)
+    state = await service.store.get_poll_state(SOURCE)
     assert state.next_poll_at is not None
     clock.advance(seconds=max(at_least, (state.next_poll_at - clock()).total_seconds()) + 1)
-    poller = app[POLLER]
+    poller = service.poller
     await poller.tick()
     task = poller.running.get(SOURCE)
     assert task is not None, "the tick should start the due poll"
@@ -91,7 +90,7 @@ async def assert_degraded(http: Any, base: str, *words: str) -> dict[str, Any]:
     return body
 
 
-async def assert_recovered(app: web.Application, http: Any, base: str, site: ReplicaSite,
+async def assert_recovered(service: Service, http: Any, base: str, site: ReplicaSite,
                            earlier: set[str] | None = None, spoiled: range = range(0)) -> None:
     """Healthy again, every article listed now (or ``earlier``) served exactly once, no page
     read twice (answers in ``spoiled``, the request log's indices while a fault spoiled
@@ -103,13 +102,13 @@ async def assert_recovered(app: web.Application, http: Any, base: str, site: Rep
     ids = await served_ids(http, base)
     assert len(ids) == len(set(ids)), "an article is served twice"
     assert set(ids) == expected_ids(site) | (earlier or set()), "an article is missing or one too many"
-    assert await app[STORE].count_articles(SOURCE) == len(ids)
+    assert await service.store.count_articles(SOURCE) == len(ids)
     twice = [path for path, count in page_fetches(site, skip=spoiled).items() if count > 1]
     assert not twice, f"article pages read twice: {twice}"
 
 
-async def stored_contents(app: web.Application, ids: set[str]) -> dict[str, tuple[str, ...]]:
-    store = app[STORE]
+async def stored_contents(service: Service, ids: set[str]) -> dict[str, tuple[str, ...]]:
+    store = service.store
     contents = {}
     for article_id in sorted(ids):
         article = await store.get_article(article_id)
@@ -118,14 +117,14 @@ async def stored_contents(app: web.Application, ids: set[str]) -> dict[str, tupl
     return contents
 
 
-async def assert_same_as_a_clean_poll(app: web.Application, serve_feedsvc: Any, site: ReplicaSite,
+async def assert_same_as_a_clean_poll(service: Service, serve_feedsvc: Any, site: ReplicaSite,
                                       tmp_path: Path) -> None:
     """What was stored through the faults equals what a fresh service stores without them."""
     site.clear_faults()
     clean_settings = settings_for(site.base_url, tmp_path / "clean")
     (tmp_path / "clean").mkdir()
     clean, _, _ = await serve_feedsvc(clean_settings)
-    report = await clean[POLLER].poll(clean_settings.sources[0])
+    report = await clean.poller.poll(clean_settings.sources[0])
     assert (report.failed, report.page_errors) == (False, 0)
     ids = expected_ids(site)
-    assert await stored_contents(app, ids) == await stored_contents(clean, ids)
+    assert await stored_contents(service, ids) == await stored_contents(clean, ids)

@@ -11,7 +11,6 @@ from typing import Any
 
 from feedsvc.config import SchedulerSettings
 from feedsvc.replica import ReplicaSite, serve_replica
-from feedsvc.web.keys import POLLER, STORE
 from tests.conftest import Clock
 from tests.faults.support import (
     FEEDS,
@@ -31,13 +30,13 @@ async def test_a_5xx_burst_backs_off_exponentially_to_the_cap_and_heals(
         replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path, clock: Clock) -> None:
     settings = fault_settings(replica.base_url, tmp_path)
     settings = replace(settings, scheduler=replace(settings.scheduler, max_backoff=CAP))
-    app, http, base = await serve_feedsvc(settings)
+    service, http, base = await serve_feedsvc(settings)
     replica.inject("status", FEEDS, times=5)  # 500, 502, 503, 500, 502
 
-    await app[POLLER].poll(settings.sources[0])
+    await service.poller.poll(settings.sources[0])
     delays = []
     for failures in range(1, 6):
-        state = await app[STORE].get_poll_state(SOURCE)
+        state = await service.store.get_poll_state(SOURCE)
         assert state.consecutive_failures == failures
         assert state.next_poll_at is not None and state.last_attempt_at is not None
         delay = state.next_poll_at - state.last_attempt_at
@@ -45,15 +44,15 @@ async def test_a_5xx_burst_backs_off_exponentially_to_the_cap_and_heals(
         assert expected * 0.9 <= delay <= expected * 1.1 + timedelta(seconds=1), (failures, delay)
         delays.append(delay)
         await assert_degraded(http, base, "HTTP 50")
-        await poll_when_due(app, clock)  # the sixth poll finds the site well again
+        await poll_when_due(service, clock)  # the sixth poll finds the site well again
 
     assert delays[0] < delays[1] < delays[2], "the back-off doubles until the cap"
     assert all(d <= CAP * 1.1 + timedelta(seconds=1) for d in delays[2:]), "and stays there"
-    state = await app[STORE].get_poll_state(SOURCE)
+    state = await service.store.get_poll_state(SOURCE)
     assert state.consecutive_failures == 0, "five failures in a row did not disable the source"
     assert state.next_poll_at is not None and state.last_success_at is not None
     assert state.next_poll_at - state.last_success_at <= INTERVAL * 1.1 + timedelta(seconds=1)
-    await assert_recovered(app, http, base, replica)
+    await assert_recovered(service, http, base, replica)
 
 
 async def test_a_hanging_source_does_not_delay_the_others(
@@ -67,8 +66,8 @@ async def test_a_hanging_source_does_not_delay_the_others(
                            fetch=replace(settings.fetch, read_timeout=30.0, total_timeout=30.0),
                            scheduler=SchedulerSettings(tick=timedelta(seconds=1)))
         stuck_site.inject("slow", FEEDS, delay=30.0)  # answers long after this test is over
-        app, http, base = await serve_feedsvc(settings)
-        poller = app[POLLER]
+        service, http, base = await serve_feedsvc(settings)
+        poller = service.poller
 
         await poller.tick()
         assert set(poller.running) == {SOURCE, "stuck"}

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from feedsvc.replica import ReplicaSite
-from feedsvc.web.keys import POLLER, STORE
 from tests.conftest import Clock
 from tests.faults.support import (
     FEEDS,
@@ -41,15 +40,15 @@ async def test_feed_fault_keeps_the_last_good_feeds_and_heals(
         replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path, clock: Clock,
         kind: str, params: dict[str, Any], named: str) -> None:
     settings = fault_settings(replica.base_url, tmp_path)
-    app, http, base = await serve_feedsvc(settings)
-    assert not (await app[POLLER].poll(settings.sources[0])).failed
+    service, http, base = await serve_feedsvc(settings)
+    assert not (await service.poller.poll(settings.sources[0])).failed
     last_good = await served_atom(http, base)
     listed = expected_ids(replica)
     pages_before = page_fetches(replica)
 
     replica.publish_next()  # the feed changes, so it answers 200 (some faults spoil only a 200)
     replica.inject(kind, FEEDS, **params)
-    report = await app[POLLER].poll(settings.sources[0])
+    report = await service.poller.poll(settings.sources[0])
 
     assert report.failed and report.new == 0
     body = await assert_degraded(http, base, named)
@@ -58,9 +57,9 @@ async def test_feed_fault_keeps_the_last_good_feeds_and_heals(
     assert page_fetches(replica) == pages_before, "no page is read while the feed fails"
 
     replica.clear_faults()
-    healed = await poll_when_due(app, clock)
+    healed = await poll_when_due(service, clock)
     assert (healed.failed, healed.new, healed.page_errors) == (False, 1, 0)
-    await assert_recovered(app, http, base, replica, listed)
+    await assert_recovered(service, http, base, replica, listed)
     assert await served_atom(http, base) != last_good
 
 
@@ -68,8 +67,8 @@ async def test_robots_disallow_is_obeyed_named_and_outlived(
         replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path, clock: Clock) -> None:
     settings = fault_settings(replica.base_url, tmp_path, respect_robots=True)
     replica.set_robots(True, crawl_delay=None)  # the replica's usual 1 s would slow every page
-    app, http, base = await serve_feedsvc(settings)
-    assert not (await app[POLLER].poll(settings.sources[0])).failed
+    service, http, base = await serve_feedsvc(settings)
+    assert not (await service.poller.poll(settings.sources[0])).failed
     last_good = await served_atom(http, base)
     listed = expected_ids(replica)
 
@@ -77,7 +76,7 @@ async def test_robots_disallow_is_obeyed_named_and_outlived(
     replica.publish_next()
     clock.advance(hours=1, seconds=1)  # the cached robots.txt expires
     seen = len(replica.requests)
-    report = await app[POLLER].poll(settings.sources[0])
+    report = await service.poller.poll(settings.sources[0])
     assert report.failed
     await assert_degraded(http, base, "disallowed by robots.txt")
     assert [r.path for r in list(replica.requests)[seen:]] == ["/robots.txt"], \
@@ -85,8 +84,8 @@ async def test_robots_disallow_is_obeyed_named_and_outlived(
     assert await served_atom(http, base) == last_good
 
     replica.set_robots(True, crawl_delay=None)
-    healed = await poll_when_due(app, clock, at_least=3600)  # until robots.txt is read again
+    healed = await poll_when_due(service, clock, at_least=3600)  # until robots.txt is read again
     assert (healed.failed, healed.new) == (False, 1)
-    await assert_recovered(app, http, base, replica, listed)
-    state = await app[STORE].get_poll_state(SOURCE)
+    await assert_recovered(service, http, base, replica, listed)
+    state = await service.store.get_poll_state(SOURCE)
     assert state.consecutive_failures == 0

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from feedsvc.replica import ReplicaSite
-from feedsvc.web.keys import POLLER
 from tests.conftest import Clock
 from tests.faults.support import (
     ARTICLE_PAGES,
@@ -45,15 +44,15 @@ async def test_page_fault_serves_the_feed_version_until_the_page_reads(
         replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path, clock: Clock,
         kind: str, params: dict[str, Any], named: str) -> None:
     settings = fault_settings(replica.base_url, tmp_path)
-    app, http, base = await serve_feedsvc(settings)
-    assert not (await app[POLLER].poll(settings.sources[0])).failed
+    service, http, base = await serve_feedsvc(settings)
+    assert not (await service.poller.poll(settings.sources[0])).failed
     listed = expected_ids(replica)
 
     fresh = [replica.publish_next(), replica.publish_next()]
     fresh_ids = {f"{SOURCE}:{article.id}" for article in fresh if article is not None}
     replica.inject(kind, ARTICLE_PAGES, **params)
     faulted_from = len(replica.requests)
-    report = await app[POLLER].poll(settings.sources[0])
+    report = await service.poller.poll(settings.sources[0])
 
     assert (report.failed, report.new, report.page_errors) == (False, 2, 2)
     await assert_degraded(http, base, "2 article page(s) failed", named)
@@ -61,25 +60,25 @@ async def test_page_fault_serves_the_feed_version_until_the_page_reads(
 
     replica.clear_faults()
     spoiled = range(faulted_from, len(replica.requests))
-    healed = await poll_when_due(app, clock, at_least=PAGE_RETRY_SECONDS)
+    healed = await poll_when_due(service, clock, at_least=PAGE_RETRY_SECONDS)
     assert (healed.failed, healed.updated, healed.page_errors) == (False, 2, 0)
-    await assert_recovered(app, http, base, replica, listed, spoiled)
-    await assert_same_as_a_clean_poll(app, serve_feedsvc, replica, tmp_path)
+    await assert_recovered(service, http, base, replica, listed, spoiled)
+    await assert_same_as_a_clean_poll(service, serve_feedsvc, replica, tmp_path)
 
 
 async def test_a_poll_failing_half_way_keeps_what_it_stored_and_retries_the_rest(
         replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path, clock: Clock) -> None:
     settings = fault_settings(replica.base_url, tmp_path)
-    app, http, base = await serve_feedsvc(settings)
+    service, http, base = await serve_feedsvc(settings)
     replica.inject("status", ARTICLE_PAGES, times=5, statuses=[503])
-    report = await app[POLLER].poll(settings.sources[0])
+    report = await service.poller.poll(settings.sources[0])
     assert (report.failed, report.page_errors) == (False, 5)
     assert set(await served_ids(http, base)) == expected_ids(replica), "every article is served"
     assert sum(page_fetches(replica).values()) == len(replica.site_feed()) - 5, \
         "the other pages were read in full"
     await assert_degraded(http, base, "5 article page(s) failed", "HTTP 503")
 
-    healed = await poll_when_due(app, clock, at_least=PAGE_RETRY_SECONDS)
+    healed = await poll_when_due(service, clock, at_least=PAGE_RETRY_SECONDS)
     assert (healed.updated, healed.page_errors, healed.feeds_not_modified) == (5, 0, 1)
-    await assert_recovered(app, http, base, replica)
-    await assert_same_as_a_clean_poll(app, serve_feedsvc, replica, tmp_path)
+    await assert_recovered(service, http, base, replica)
+    await assert_same_as_a_clean_poll(service, serve_feedsvc, replica, tmp_path)

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from feedsvc.replica import ReplicaSite
-from feedsvc.web.keys import POLLER
 from tests.faults.support import (
     ARTICLE_PAGES,
     FEEDS,
@@ -37,9 +36,9 @@ async def test_tolerated_fault_reads_every_article_right(
         replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path,
         kind: str, params: dict[str, Any], where: str) -> None:
     settings = fault_settings(replica.base_url, tmp_path)
-    app, http, base = await serve_feedsvc(settings)
+    service, http, base = await serve_feedsvc(settings)
     replica.inject(kind, where, **params)
-    report = await app[POLLER].poll(settings.sources[0])
+    report = await service.poller.poll(settings.sources[0])
     assert (report.failed, report.page_errors) == (False, 0)
-    await assert_recovered(app, http, base, replica)
-    await assert_same_as_a_clean_poll(app, serve_feedsvc, replica, tmp_path)
+    await assert_recovered(service, http, base, replica)
+    await assert_same_as_a_clean_poll(service, serve_feedsvc, replica, tmp_path)

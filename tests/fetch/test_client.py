@@ -10,7 +10,7 @@ from aiohttp import web
 
 from feedsvc.errors import HTTPStatusError
 from feedsvc.fetch import Fetcher
-from tests.fetch.upstream import FakeClock, Upstream, make_policy, text
+from tests.fetch.upstream import FakeClock, RecordingObserver, Upstream, make_policy, text
 
 FEED = '<?xml version="1.0" encoding="utf-8"?><rss><channel><title>RT</title></channel></rss>'
 
@@ -93,20 +93,21 @@ async def test_429_retry_after_seconds_cools_the_host_down(
 ) -> None:
     upstream.route("/rss/", text("slow down", status=429, headers={"Retry-After": "120"}))
     upstream.route("/rss/sport/", text(FEED))
-    async with Fetcher(make_policy(robots=False), clock=clock, sleep=clock.sleep) as fetcher:
+    observer = RecordingObserver()
+    async with Fetcher(make_policy(respect_robots=False), clock=clock, sleep=clock.sleep,
+                       observer=observer) as fetcher:
         with pytest.raises(HTTPStatusError) as first:
             await fetcher.get(upstream.url("/rss/"))
         until = clock.now + timedelta(seconds=120)
         assert (first.value.status, first.value.retry_after) == (429, until)
-        assert fetcher.host_state(upstream.host).cooling_until == until
+        assert observer.cool_downs == [(upstream.host, until)]
 
         with pytest.raises(HTTPStatusError) as refused:
             await fetcher.get(upstream.url("/rss/sport/"))
         assert (refused.value.status, refused.value.retry_after) == (429, until)
         assert upstream.hits == ["/rss/"]  # refused without a request
 
-        clock.advance(120)
-        assert fetcher.host_state(upstream.host).cooling_until is None
+        clock.advance(120)  # the cool-down is over
         assert (await fetcher.get(upstream.url("/rss/sport/"))).status == 200
 
 
@@ -129,7 +130,7 @@ async def test_retry_after_is_clipped_to_the_policy_cap(
 ) -> None:
     upstream.route("/rss/", text("later", status=429, headers={"Retry-After": "99999999"}))
     async with Fetcher(
-        make_policy(max_retry_after=3600), clock=clock, sleep=clock.sleep
+        make_policy(max_retry_after=timedelta(hours=1)), clock=clock, sleep=clock.sleep
     ) as fetcher:
         with pytest.raises(HTTPStatusError) as caught:
             await fetcher.get(upstream.url("/rss/"))
@@ -142,7 +143,7 @@ async def test_other_hosts_are_not_held_by_a_cool_down(
     other = await serve(Upstream())  # type: ignore[operator]
     upstream.route("/rss/", text("no", status=503, headers={"Retry-After": "600"}))
     other.route("/rss/", text(FEED))
-    async with Fetcher(make_policy(robots=False), clock=clock, sleep=clock.sleep) as fetcher:
+    async with Fetcher(make_policy(respect_robots=False), clock=clock, sleep=clock.sleep) as fetcher:
         with pytest.raises(HTTPStatusError):
             await fetcher.get(upstream.url("/rss/"))
         assert (await fetcher.get(other.url("/rss/"))).status == 200

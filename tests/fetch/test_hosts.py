@@ -13,7 +13,7 @@ from tests.fetch.upstream import FakeClock, StaticResolver, Upstream, make_polic
 def fetcher(clock: FakeClock, **policy: object) -> Fetcher:
     resolver = StaticResolver({"feeds.example": "127.0.0.1", "localhost": "127.0.0.1"})
     return Fetcher(
-        make_policy(robots=False, **policy), clock=clock, sleep=clock.sleep, resolver=resolver
+        make_policy(respect_robots=False, **policy), clock=clock, sleep=clock.sleep, resolver=resolver
     )
 
 
@@ -68,7 +68,7 @@ async def test_localhost_when_configured(upstream: Upstream, clock: FakeClock) -
     upstream.route("/rss/", text("feed"))
     port = upstream.host.rsplit(":", 1)[1]
     async with Fetcher(
-        make_policy(robots=False, allowed_hosts=("localhost",)), clock=clock, sleep=clock.sleep
+        make_policy(respect_robots=False, allowed_hosts=("localhost",)), clock=clock, sleep=clock.sleep
     ) as f:  # the system resolver, as in production
         assert (await f.get(f"http://localhost:{port}/rss/")).body == b"feed"
 

@@ -20,7 +20,7 @@ def redirect(location: str, status: int = 302) -> web.Response:
 
 
 async def fetch(upstream: Upstream, clock: FakeClock, path: str, **policy: object) -> object:
-    async with Fetcher(make_policy(robots=False, **policy), clock=clock, sleep=clock.sleep) as f:
+    async with Fetcher(make_policy(respect_robots=False, **policy), clock=clock, sleep=clock.sleep) as f:
         return await f.get(upstream.url(path))
 
 
@@ -79,7 +79,7 @@ async def test_truncated_body(upstream: Upstream, clock: FakeClock) -> None:
 async def test_declared_oversized_body_is_refused(upstream: Upstream, clock: FakeClock) -> None:
     upstream.route("/big", text("x" * 5000))
     with pytest.raises(BodyTooLarge, match="Content-Length 5000"):
-        await fetch(upstream, clock, "/big", max_body_bytes=1000)
+        await fetch(upstream, clock, "/big", max_body_size=1000)
 
 
 async def test_streamed_oversized_body_stops_at_the_limit(
@@ -98,7 +98,7 @@ async def test_streamed_oversized_body_stops_at_the_limit(
 
     upstream.route("/endless", endless)
     with pytest.raises(BodyTooLarge) as caught:
-        await fetch(upstream, clock, "/endless", max_body_bytes=100_000, total_timeout=5.0)
+        await fetch(upstream, clock, "/endless", max_body_size=100_000, total_timeout=5.0)
     match = re.search(r"stopped after (\d+)", caught.value.reason)
     assert match is not None
     assert 100_000 < int(match.group(1)) <= 100_000 + CHUNK_BYTES
@@ -113,7 +113,7 @@ async def test_redirect_chain_within_the_limit(upstream: Upstream, clock: FakeCl
     upstream.route("/final", text("done"))
     for n in range(5):
         upstream.route(f"/r/{n}", hop)
-    async with Fetcher(make_policy(robots=False), clock=clock, sleep=clock.sleep) as fetcher:
+    async with Fetcher(make_policy(respect_robots=False), clock=clock, sleep=clock.sleep) as fetcher:
         result = await fetcher.get(upstream.url("/r/0"))
     assert (result.body, result.final_url) == (b"done", upstream.url("/final"))
     assert result.url == upstream.url("/r/0")
@@ -159,7 +159,7 @@ async def test_header_injection_in_validators_is_refused(
     upstream: Upstream, clock: FakeClock
 ) -> None:
     upstream.route("/rss/", text("feed"))
-    async with Fetcher(make_policy(robots=False), clock=clock, sleep=clock.sleep) as fetcher:
+    async with Fetcher(make_policy(respect_robots=False), clock=clock, sleep=clock.sleep) as fetcher:
         with pytest.raises(FetchError):
             await fetcher.get(upstream.url("/rss/"), etag='"v1"\r\nX-Evil: 1')
     assert upstream.hits == []
@@ -169,7 +169,7 @@ async def test_refused_connection_is_a_fetch_error(clock: FakeClock) -> None:
     with socket.socket() as probe:  # a port nobody listens on once the probe is closed
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    async with Fetcher(make_policy(robots=False), clock=clock, sleep=clock.sleep) as fetcher:
+    async with Fetcher(make_policy(respect_robots=False), clock=clock, sleep=clock.sleep) as fetcher:
         with pytest.raises(FetchError) as caught:
             await fetcher.get(f"http://127.0.0.1:{port}/rss/")
     assert type(caught.value) is FetchError

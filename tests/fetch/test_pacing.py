@@ -19,7 +19,7 @@ async def test_never_more_than_two_in_flight(upstream: Upstream, clock: FakeCloc
         return web.Response(text="page")
 
     upstream.route("/page", slow)
-    async with Fetcher(make_policy(robots=False), clock=clock, sleep=clock.sleep) as fetcher:
+    async with Fetcher(make_policy(respect_robots=False), clock=clock, sleep=clock.sleep) as fetcher:
         results = await asyncio.gather(*(fetcher.get(upstream.url("/page")) for _ in range(8)))
     assert [r.status for r in results] == [200] * 8
     assert upstream.max_in_flight == 2
@@ -31,7 +31,7 @@ async def test_concurrency_limit_is_configurable(upstream: Upstream, clock: Fake
         return web.Response(text="page")
 
     upstream.route("/page", slow)
-    policy = make_policy(robots=False, per_host_concurrency=1)
+    policy = make_policy(respect_robots=False, per_host_concurrency=1)
     async with Fetcher(policy, clock=clock, sleep=clock.sleep) as fetcher:
         await asyncio.gather(*(fetcher.get(upstream.url("/page")) for _ in range(4)))
     assert upstream.max_in_flight == 1
@@ -39,7 +39,7 @@ async def test_concurrency_limit_is_configurable(upstream: Upstream, clock: Fake
 
 async def test_min_delay_between_requests_to_a_host(upstream: Upstream, clock: FakeClock) -> None:
     upstream.route("/page", text("page"))
-    async with Fetcher(make_policy(robots=False), clock=clock, sleep=clock.sleep) as fetcher:
+    async with Fetcher(make_policy(respect_robots=False), clock=clock, sleep=clock.sleep) as fetcher:
         for _ in range(3):
             await fetcher.get(upstream.url("/page"))
         clock.advance(5)
@@ -51,7 +51,7 @@ async def test_concurrent_requests_queue_one_delay_apart(
     upstream: Upstream, clock: FakeClock
 ) -> None:
     upstream.route("/page", text("page"))
-    policy = make_policy(robots=False, min_host_delay=2.0)
+    policy = make_policy(respect_robots=False, min_host_delay=2.0)
     async with Fetcher(policy, clock=clock, sleep=clock.sleep) as fetcher:
         await asyncio.gather(*(fetcher.get(upstream.url("/page")) for _ in range(3)))
     # starts at t, t+2 and t+4, however the three are interleaved
@@ -64,7 +64,7 @@ async def test_a_second_host_is_not_delayed(
     other = await serve(Upstream())
     upstream.route("/page", text("a"))
     other.route("/page", text("b"))
-    async with Fetcher(make_policy(robots=False), clock=clock, sleep=clock.sleep) as fetcher:
+    async with Fetcher(make_policy(respect_robots=False), clock=clock, sleep=clock.sleep) as fetcher:
         await fetcher.get(upstream.url("/page"))
         await fetcher.get(other.url("/page"))
         assert clock.sleeps == []
@@ -80,7 +80,7 @@ async def test_a_clock_that_stands_still_never_stretches_the_wait(upstream: Upst
         waits.append(seconds)
 
     upstream.route("/page", text("page"))
-    async with Fetcher(make_policy(robots=False), clock=frozen, sleep=sleep) as fetcher:
+    async with Fetcher(make_policy(respect_robots=False), clock=frozen, sleep=sleep) as fetcher:
         for _ in range(4):
             await fetcher.get(upstream.url("/page"))
     assert waits == [1.0, 1.0, 1.0]
@@ -90,7 +90,7 @@ async def test_a_clock_stepping_back_never_stretches_the_wait(
     upstream: Upstream, clock: FakeClock
 ) -> None:
     upstream.route("/page", text("page"))
-    async with Fetcher(make_policy(robots=False), clock=clock, sleep=clock.sleep) as fetcher:
+    async with Fetcher(make_policy(respect_robots=False), clock=clock, sleep=clock.sleep) as fetcher:
         await fetcher.get(upstream.url("/page"))
         clock.advance(-3600)
         await fetcher.get(upstream.url("/page"))

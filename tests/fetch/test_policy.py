@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from datetime import timedelta
 
 import pytest
 
 from feedsvc.errors import ConfigError
 from feedsvc.fetch import FetchPolicy
+from feedsvc.policy import help_lines, setting_fields
 
 
 def test_defaults_are_polite() -> None:
     policy = FetchPolicy()
-    assert (policy.per_host_concurrency, policy.min_host_delay, policy.robots) == (2, 1.0, True)
-    assert (policy.max_body_bytes, policy.max_redirects) == (5 * 1024 * 1024, 5)
+    assert (policy.per_host_concurrency, policy.min_host_delay, policy.respect_robots) == (2, 1.0, True)
+    assert (policy.max_body_size, policy.max_redirects) == (5 * 1024 * 1024, 5)
     assert (policy.connect_timeout, policy.read_timeout, policy.total_timeout) == (10, 20, 60)
-    assert policy.robots_ttl == 3600
+    assert policy.robots_ttl == timedelta(hours=1)
 
 
 def test_every_field_has_help() -> None:
-    help_text = FetchPolicy.help()
-    assert list(help_text) == [f.name for f in fields(FetchPolicy)]
+    help_text = help_lines(FetchPolicy)
+    assert list(help_text) == [f.name for f in setting_fields(FetchPolicy)]
     assert all(line and "\n" not in line for line in help_text.values())
 
 

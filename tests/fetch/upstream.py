@@ -74,6 +74,24 @@ class Upstream:
             self.in_flight -= 1
 
 
+class RecordingObserver:
+    """A FetchObserver that keeps what it hears."""
+
+    def __init__(self) -> None:
+        self.responses: list[tuple[str, int]] = []
+        self.errors: list[tuple[str, str]] = []
+        self.cool_downs: list[tuple[str, datetime]] = []
+
+    def on_response(self, host: str, status: int, seconds: float) -> None:
+        self.responses.append((host, status))
+
+    def on_error(self, host: str, kind: str, seconds: float) -> None:
+        self.errors.append((host, kind))
+
+    def on_cool_down(self, host: str, until: datetime) -> None:
+        self.cool_downs.append((host, until))
+
+
 def make_policy(**overrides: object) -> FetchPolicy:
     """Short timeouts so failing cases end in well under a second."""
     base = FetchPolicy(

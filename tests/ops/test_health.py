@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from feedsvc.replica import ReplicaSite
-from feedsvc.web.keys import POLLER, TOPICS
 from tests.conftest import SHIPPED_TOPICS, settings_for
 from tests.ops.test_metrics import scrape, value
 
@@ -18,9 +17,9 @@ async def test_a_bad_topics_file_degrades_health_keeps_topics_and_counts_the_rel
     topics_file = tmp_path / "topics.toml"
     topics_file.write_text(SHIPPED_TOPICS.read_text(encoding="utf-8"), encoding="utf-8")
     settings = settings_for(replica.base_url, tmp_path, topics_file=topics_file)
-    app, http, base = await serve_feedsvc(settings)
-    await app[POLLER].poll(settings.sources[0])
-    topics = app[TOPICS]
+    service, http, base = await serve_feedsvc(settings)
+    await service.poller.poll(settings.sources[0])
+    topics = service.topics
     before = set(topics.topics)
 
     topics_file.write_text(BROKEN, encoding="utf-8")
@@ -47,11 +46,11 @@ async def test_a_bad_topics_file_degrades_health_keeps_topics_and_counts_the_rel
 async def test_readyz_once_storage_and_topics_are_up_and_healthz_ok_after_a_poll(
         replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path) -> None:
     settings = settings_for(replica.base_url, tmp_path)
-    app, http, base = await serve_feedsvc(settings)
+    service, http, base = await serve_feedsvc(settings)
     async with http.get(f"{base}/readyz") as response:
         assert response.status == 200
         assert await response.json() == {"ready": True, "store": True, "topics": True}
-    await app[POLLER].poll(settings.sources[0])
+    await service.poller.poll(settings.sources[0])
     async with http.get(f"{base}/healthz") as response:
         body = await response.json()
     assert (body["status"], body["reasons"]) == ("ok", [])

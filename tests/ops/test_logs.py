@@ -9,9 +9,8 @@ from typing import Any
 import orjson
 import pytest
 
-from feedsvc.logsetup import JsonFormatter, configure_logging
+from feedsvc.logsetup import JsonFormatter, configure_logging, get_log
 from feedsvc.replica import ReplicaSite
-from feedsvc.web.keys import POLLER
 from tests.conftest import settings_for
 from tests.faults.support import SOURCE
 
@@ -25,9 +24,9 @@ async def test_one_poll_done_event_per_poll_with_its_counts(
         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     settings = settings_for(replica.base_url, tmp_path)
-    app, _, _ = await serve_feedsvc(settings)
-    report = await app[POLLER].poll(settings.sources[0])
-    await app[POLLER].poll(settings.sources[0])
+    service, _, _ = await serve_feedsvc(settings)
+    report = await service.poller.poll(settings.sources[0])
+    await service.poller.poll(settings.sources[0])
 
     first, second = events(caplog, "poll.done")
     fields = orjson.loads(JsonFormatter().format(first))
@@ -46,9 +45,9 @@ async def test_an_upstream_error_is_logged_once_where_it_is_handled(
         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     settings = settings_for(replica.base_url, tmp_path)
-    app, _, _ = await serve_feedsvc(settings)
+    service, _, _ = await serve_feedsvc(settings)
     replica.inject("status", "/rss*", times=1, statuses=[503])
-    await app[POLLER].poll(settings.sources[0])
+    await service.poller.poll(settings.sources[0])
 
     mentions = [r for r in caplog.records if "HTTP 503" in r.getMessage()]
     assert [(r.name, r.levelname) for r in mentions] == [("feedsvc.pipeline", "WARNING")]
@@ -63,11 +62,27 @@ def test_json_format_writes_one_object_a_line(capsys: pytest.CaptureFixture[str]
     handlers, level = root.handlers[:], root.level
     try:
         configure_logging("INFO", "json")
-        logging.getLogger("feedsvc.test").warning("feed.failed source=a url=http://x/?a=b error=x: timed out")
+        log = get_log("feedsvc.test").bind(source="a")
+        log.warning("feed.failed", url="http://x/?a=b", error="x: timed out", failures=3)
+        logging.getLogger("aiohttp.server").warning("a library's own line: %s", "as text")
+        lines = capsys.readouterr().err.strip().splitlines()
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    event, library = map(orjson.loads, lines)
+    assert (event["event"], event["level"], event["source"], event["url"], event["error"],
+            event["failures"]) == ("feed.failed", "warning", "a", "http://x/?a=b", "x: timed out", 3)
+    assert (library["event"], library["message"]) == ("log", "a library's own line: as text")
+
+
+def test_text_format_writes_the_event_and_its_pairs(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("INFO", "text")
+        get_log("feedsvc.test").info("poll.done", source="rt-arabic", error="a b", next=None)
         line = capsys.readouterr().err.strip()
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
-    fields = orjson.loads(line)
-    assert (fields["event"], fields["level"], fields["url"], fields["error"]) == (
-        "feed.failed", "warning", "http://x/?a=b", "x: timed out")
+    assert line.endswith('INFO feedsvc.test poll.done source=rt-arabic error="a b" next=-')

@@ -9,7 +9,6 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from feedsvc.replica import ReplicaSite
-from feedsvc.web.keys import POLLER, TOPICS
 from tests.conftest import Clock, republished_copies, settings_for
 from tests.faults.support import ARTICLE_PATH, SOURCE, fault_settings, poll_when_due
 
@@ -38,14 +37,14 @@ def total(samples: Samples, name: str, **labels: str) -> float:
 async def test_metrics_count_polls_upstream_requests_and_articles(
         replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path, clock: Clock) -> None:
     settings = settings_for(replica.base_url, tmp_path)
-    app, http, base = await serve_feedsvc(settings)
+    service, http, base = await serve_feedsvc(settings)
     before = await scrape(http, base)
     assert value(before, "feedsvc_polls_total", source=SOURCE, outcome="ok") == 0.0, \
         "series exist at zero before the first poll"
 
-    await app[POLLER].poll(settings.sources[0])
+    await service.poller.poll(settings.sources[0])
     for _ in range(2):  # an unchanged site: the feed answers 304
-        await poll_when_due(app, clock)
+        await poll_when_due(service, clock)
     after = await scrape(http, base)
 
     entries = replica.site_feed()
@@ -60,7 +59,7 @@ async def test_metrics_count_polls_upstream_requests_and_articles(
     assert value(after, "feedsvc_upstream_request_duration_seconds_count", host=host) == 3 + len(entries)
     assert value(after, "feedsvc_poll_duration_seconds_count", source=SOURCE) == 3
     assert total(after, "feedsvc_topic_matches_total") > 0
-    assert set(app[TOPICS].topics) >= {dict(k)["topic"] for n, k in after if n == "feedsvc_topic_matches_total"}
+    assert set(service.topics.topics) >= {dict(k)["topic"] for n, k in after if n == "feedsvc_topic_matches_total"}
     assert value(after, "feedsvc_scheduler_lag_seconds") >= 0.0
 
     # and the site saw exactly that: no article page twice, the feed revalidated
@@ -74,8 +73,8 @@ async def test_metrics_count_polls_upstream_requests_and_articles(
 async def test_metrics_count_feed_requests_304s_cache_hits_and_failures(
         replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path, clock: Clock) -> None:
     settings = settings_for(replica.base_url, tmp_path)
-    app, http, base = await serve_feedsvc(settings)
-    await app[POLLER].poll(settings.sources[0])
+    service, http, base = await serve_feedsvc(settings)
+    await service.poller.poll(settings.sources[0])
     async with http.get(f"{base}/feeds/all.atom") as response:
         etag = response.headers["ETag"]
     async with http.get(f"{base}/feeds/all.atom", headers={"If-None-Match": etag}) as response:
@@ -85,7 +84,7 @@ async def test_metrics_count_feed_requests_304s_cache_hits_and_failures(
 
     replica.inject("status", "/rss*", times=1, statuses=[502])
     replica.publish_next()
-    await poll_when_due(app, clock)
+    await poll_when_due(service, clock)
     samples = await scrape(http, base)
 
     assert value(samples, "feedsvc_feed_requests_total", topic="all", format="atom", status="200") == 1
@@ -100,11 +99,11 @@ async def test_metrics_count_feed_requests_304s_cache_hits_and_failures(
 async def test_metrics_count_upstream_errors_by_kind(
         replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path) -> None:
     settings = fault_settings(replica.base_url, tmp_path)
-    app, http, base = await serve_feedsvc(settings)
+    service, http, base = await serve_feedsvc(settings)
     replica.inject("truncate", "/rss*", times=1)
-    await app[POLLER].poll(settings.sources[0])
+    await service.poller.poll(settings.sources[0])
     replica.inject("oversize", "/rss*", times=1, mib=2)
-    await app[POLLER].poll(settings.sources[0])
+    await service.poller.poll(settings.sources[0])
     samples = await scrape(http, base)
     host = replica.base_url.removeprefix("http://")
     assert value(samples, "feedsvc_upstream_requests_total", host=host, status="incomplete") == 1

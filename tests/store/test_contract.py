@@ -77,11 +77,11 @@ async def test_since_limits_a_page_by_age(store: Store) -> None:
 async def test_retract_removes_from_feeds_and_tombstones(store: Store) -> None:
     article = make_article(1)
     await store.save_article(article, {"syria"}, aliases=["https://arabic.rt.com/x/"])
-    assert await store.retract_article(article.id) is True
+    assert await store.retract_article(article.id, now=T0) is True
     assert await store.topic_page("syria", limit=10) == []
     assert await store.topic_page(ALL_TOPIC, limit=10) == []
     assert await store.is_tombstoned(article.id)
-    assert await store.retract_article(article.id) is False
+    assert await store.retract_article(article.id, now=T0) is False
     assert await store.count_articles() == 0
 
 
@@ -133,7 +133,7 @@ async def test_fingerprint_finds_the_earliest_live_article(store: Store) -> None
     await store.save_article(first, set(), fingerprint="fp1")
     found = await store.by_fingerprint("fp1")
     assert found is not None and found.id == first.id
-    await store.retract_article(first.id)
+    await store.retract_article(first.id, now=T0)
     found = await store.by_fingerprint("fp1")
     assert found is not None and found.id == later.id
     assert await store.by_fingerprint("other") is None

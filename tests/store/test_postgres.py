@@ -16,7 +16,7 @@ from feedsvc.errors import StoreError
 from feedsvc.store import ALL_TOPIC, SaveOutcome, store_for_url
 from feedsvc.store.pg_migrations import PG_MIGRATIONS
 from feedsvc.store.postgres import PostgresStore
-from tests.factories import make_article
+from tests.factories import T0, make_article
 from tests.store.support import create_database, drop_database, query, scanned, server_url
 
 TOPICS = ("syria", "gaza", "sport")
@@ -91,7 +91,7 @@ async def test_racing_writers_in_two_processes_keep_counts_equal_to_rows(
 
         edited = [replace(a, content_hash="edited") for a in articles[:8]]
         retracted = await asyncio.gather(
-            *(store.retract_article(a.id) for a in articles[8:16] for store in (first, second)),
+            *(store.retract_article(a.id, now=T0) for a in articles[8:16] for store in (first, second)),
             *(store.absorb(articles[0].id, a.id) for a in articles[16:] for store in (first, second)),
             *(first.save_article(a, {"gaza"}) for a in edited),
             *(second.set_topic_members(t, [a.id for a in articles[::2]]) for t in TOPICS[:2]))

@@ -13,7 +13,6 @@ import pytest
 from feedsvc.config import StorageSettings
 from feedsvc.replica import ReplicaSite
 from feedsvc.store.postgres import PostgresStore
-from feedsvc.web.keys import POLLER, STORE
 from tests.conftest import settings_for
 from tests.store.support import query
 
@@ -24,10 +23,10 @@ async def test_a_poll_stored_in_postgres_is_served_as_feeds(
         replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path, postgres_url: str) -> None:
     settings = settings_for(replica.base_url, tmp_path)
     settings = replace(settings, storage=StorageSettings(url=postgres_url))
-    app, http, base = await serve_feedsvc(settings)
-    assert isinstance(app[STORE], PostgresStore)
+    service, http, base = await serve_feedsvc(settings)
+    assert isinstance(service.store, PostgresStore)
 
-    report = await app[POLLER].poll(settings.sources[0])
+    report = await service.poller.poll(settings.sources[0])
     assert report.new > 0 and (report.page_errors, report.failed) == (0, False)
 
     async with http.get(f"{base}/feeds/all.json?limit=200") as response:

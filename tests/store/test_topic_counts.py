@@ -10,7 +10,7 @@ from pathlib import Path
 
 from feedsvc.store import ALL_TOPIC, SQLiteStore, Store
 from feedsvc.store.migrations import MIGRATIONS
-from tests.factories import make_article
+from tests.factories import T0, make_article
 from tests.store.support import open_store
 from tests.store.support import scanned as scanned_rows
 
@@ -44,9 +44,9 @@ async def test_counts_follow_every_kind_of_write(store_url: str) -> None:
         await assert_counts_match(store)
         await store.absorb(articles[1].id, articles[2].id)
         await store.absorb(articles[1].id, articles[2].id)  # twice: counted once
-        await store.retract_article(articles[3].id)
-        await store.retract_article(articles[4].id, keep=True)
-        await store.retract_article(articles[3].id)
+        await store.retract_article(articles[3].id, now=T0)
+        await store.retract_article(articles[4].id, now=T0, keep=True)
+        await store.retract_article(articles[3].id, now=T0)
         await assert_counts_match(store)
         await store.set_topic_members("syria", [a.id for a in articles])
         await assert_counts_match(store)
@@ -62,7 +62,7 @@ async def test_migration_counts_rows_stored_before_it(tmp_path: Path) -> None:
     await store.open()
     for n in range(1, 6):
         await store.save_article(make_article(n), {"syria"} if n % 2 else {"gaza", "sport"})
-    await store.retract_article(make_article(5).id)
+    await store.retract_article(make_article(5).id, now=T0)
     await store.close()
     last = MIGRATIONS[-1][0]
     db = sqlite3.connect(path)

@@ -13,7 +13,6 @@ import orjson
 import pytest
 
 from feedsvc.replica import ReplicaSite
-from feedsvc.web.keys import POLLER, TOPICS
 from tests.conftest import SHIPPED_TOPICS, settings_for
 
 LAVROV = '''
@@ -41,9 +40,9 @@ async def running(replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path) -> A
     topics_file = tmp_path / "topics.toml"
     topics_file.write_text(SHIPPED_TOPICS.read_text(encoding="utf-8"), encoding="utf-8")
     settings = settings_for(replica.base_url, tmp_path, topics_file=topics_file)
-    app, http, base = await serve_feedsvc(settings)
-    await app[POLLER].poll(settings.sources[0])
-    return app, http, base, topics_file
+    service, http, base = await serve_feedsvc(settings)
+    await service.poller.poll(settings.sources[0])
+    return service, http, base, topics_file
 
 
 async def status_of(http: Any, url: str) -> int:
@@ -58,7 +57,7 @@ async def json_of(http: Any, url: str) -> Any:
 
 
 async def test_new_topic_is_served_and_backfilled_within_two_seconds(running: Any) -> None:
-    app, http, base, topics_file = running
+    service, http, base, topics_file = running
     topics_file.write_text(topics_file.read_text(encoding="utf-8") + LAVROV, encoding="utf-8")
 
     async def served() -> bool:
@@ -72,7 +71,7 @@ async def test_new_topic_is_served_and_backfilled_within_two_seconds(running: An
 
 
 async def test_invalid_edit_is_rejected_and_the_last_good_topics_keep_serving(running: Any) -> None:
-    app, http, base, topics_file = running
+    service, http, base, topics_file = running
     good = topics_file.read_text(encoding="utf-8")
     before = await json_of(http, f"{base}/feeds/gaza.json")
     topics_file.write_text(good.replace('slug = "gaza"', 'slug = "gaza"\nquery2 = 1', 1)
@@ -99,7 +98,7 @@ async def test_invalid_edit_is_rejected_and_the_last_good_topics_keep_serving(ru
 
 
 async def test_changed_query_refills_the_feed_and_removed_topic_is_gone(running: Any) -> None:
-    app, http, base, topics_file = running
+    service, http, base, topics_file = running
     original = topics_file.read_text(encoding="utf-8")
     sport_ids = {i["id"] for i in (await json_of(http, f"{base}/feeds/sport.json"))["items"]}
     assert sport_ids
@@ -129,12 +128,12 @@ async def test_changed_query_refills_the_feed_and_removed_topic_is_gone(running:
 
 
 async def test_sighup_reloads_even_when_the_file_time_did_not_change(running: Any) -> None:
-    app, http, base, topics_file = running
+    service, http, base, topics_file = running
     stat = topics_file.stat()
     topics_file.write_text(topics_file.read_text(encoding="utf-8") + LAVROV, encoding="utf-8")
     os.utime(topics_file, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the watcher sees nothing
     await asyncio.sleep(0.8)
-    assert "lavrov" not in app[TOPICS].topics
+    assert "lavrov" not in service.topics.topics
     os.kill(os.getpid(), signal.SIGHUP)
 
     async def served() -> bool:

@@ -16,12 +16,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from feedsvc.config import Settings
 from feedsvc.replica import ReplicaSite, serve_replica
-from feedsvc.web.app import create_app
-from feedsvc.web.keys import POLLER
+from feedsvc.service import Service, open_service
 from tests.conftest import Clock, settings_for
 
 
@@ -41,15 +39,10 @@ async def poll_into(folder: Path) -> int:
     site = ReplicaSite(clock=clock)
     async with serve_replica(site):
         settings = web_settings(site.base_url, folder)
-        app = create_app(settings, clock=clock, run_scheduler=False)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        try:
-            report = await app[POLLER].poll(settings.sources[0])
-            assert not report.failed and report.page_errors == 0, report
-            return report.new
-        finally:
-            await runner.cleanup()
+        async with open_service(settings, clock=clock, serving=False, scheduling=False) as service:
+            report = await service.poller.poll(settings.sources[0])
+        assert not report.failed and report.page_errors == 0, report
+        return report.new
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +63,7 @@ def polled(tmp_path_factory: pytest.TempPathFactory) -> Polled:
     return Polled(folder, articles)
 
 
-Served = tuple[web.Application, aiohttp.ClientSession, str]
+Served = tuple[Service, aiohttp.ClientSession, str]
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from tests.web.support import PUBLIC, get, local, topics
 
 
 async def test_index_opml_and_api_agree(served: Any) -> None:
-    app, http, base = await served()
+    service, http, base = await served()
     listed = await topics(http, base)
     for topic in listed:
         assert set(topic) == {"slug", "title", "description", "count", "updated", "feeds"}
@@ -45,7 +45,7 @@ async def test_index_opml_and_api_agree(served: Any) -> None:
 
 
 async def test_head_works_on_every_route(served: Any) -> None:
-    app, http, base = await served()
+    service, http, base = await served()
     for path in ("/", "/topics.opml", "/api/topics", "/feeds/all.atom", "/healthz", "/readyz"):
         async with http.head(base + path) as response:
             assert response.status == 200, path

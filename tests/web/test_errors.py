@@ -9,8 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from feedsvc.web.keys import TOPICS
-from feedsvc.web.paging import encode_cursor
+from feedsvc.publish import encode_cursor
 from tests.conftest import SHIPPED_TOPICS
 from tests.web.support import get
 
@@ -42,7 +41,7 @@ BAD_QUERIES = {
 @pytest.mark.parametrize("query", list(BAD_QUERIES))
 async def test_bad_parameters_are_400_with_a_message_in_the_format_asked_for(
         served: Any, query: str) -> None:
-    app, http, base = await served()
+    service, http, base = await served()
     response, body = await get(http, f"{base}/feeds/all.json?{query}")
     assert response.status == 400, body[:200]
     assert response.headers["Content-Type"].startswith("application/json")
@@ -59,7 +58,7 @@ async def test_largest_limit_and_a_cursor_past_the_end_are_fine(served: Any) -> 
 
     from feedsvc.store import Cursor
 
-    app, http, base = await served()
+    service, http, base = await served()
     response, body = await get(http, f"{base}/feeds/all.json?limit=200")
     assert response.status == 200
     old = encode_cursor(Cursor(datetime(2000, 1, 1, tzinfo=UTC), "rt-arabic:1"))
@@ -80,7 +79,7 @@ async def test_largest_limit_and_a_cursor_past_the_end_are_fine(served: Any) -> 
     ("/?lang=en", 400, False),
 ])
 async def test_unknown_things_are_4xx(served: Any, path: str, status: int, json_error: bool) -> None:
-    app, http, base = await served()
+    service, http, base = await served()
     response, body = await get(http, base + path)
     assert response.status == status, body[:200]
     if json_error:
@@ -90,7 +89,7 @@ async def test_unknown_things_are_4xx(served: Any, path: str, status: int, json_
 
 
 async def test_wrong_method_is_405_with_allow(served: Any) -> None:
-    app, http, base = await served()
+    service, http, base = await served()
     async with http.post(f"{base}/feeds/all.json", data=b"x") as response:
         assert response.status == 405
         assert "GET" in response.headers["Allow"]
@@ -98,10 +97,10 @@ async def test_wrong_method_is_405_with_allow(served: Any) -> None:
 
 
 async def test_a_removed_topic_answers_410(served: Any, tmp_path: Path) -> None:
-    app, http, base = await served()
+    service, http, base = await served()
     response, _ = await get(http, f"{base}/feeds/sport.atom")
     assert response.status == 200
-    topics = app[TOPICS]
+    topics = service.topics
     edited = tmp_path / "topics.toml"
     text = SHIPPED_TOPICS.read_text(encoding="utf-8")
     start = text.index('[[topics]]\nslug = "sport"')

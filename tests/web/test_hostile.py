@@ -10,7 +10,6 @@ import feedparser
 import orjson
 
 from feedsvc.models import Image
-from feedsvc.web.keys import FEEDS, STORE
 from tests.conftest import REPLICA_NOW
 from tests.factories import make_article
 from tests.web.support import check_feed, entry_titles, get
@@ -34,11 +33,11 @@ def hostile(n: int, text: str) -> Any:
 
 
 async def test_hostile_articles_do_not_break_served_feeds(served: Any) -> None:
-    app, http, base = await served()
-    store = app[STORE]
+    service, http, base = await served()
+    store = service.store
     for n, text in enumerate(HOSTILE):
         await store.save_article(hostile(n, text), {"gaza"})
-    await app[FEEDS].invalidate({"gaza"})
+    await service.feeds.invalidate({"gaza"})
     for slug in ("gaza", "all"):
         for fmt in ("atom", "json"):
             response, body = await get(http, f"{base}/feeds/{slug}.{fmt}?limit=200")

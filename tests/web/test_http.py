@@ -18,7 +18,7 @@ FEEDS = ("/feeds/all.atom", "/feeds/all.json", "/feeds/gaza.atom", "/feeds/gaza.
 
 @pytest.mark.parametrize("path", FEEDS)
 async def test_validators_and_caching_headers(served: Any, path: str) -> None:
-    app, http, base = await served()
+    service, http, base = await served()
     response, body = await get(http, base + path)
     assert response.status == 200
     etag = response.headers["ETag"]
@@ -43,7 +43,7 @@ async def test_validators_and_caching_headers(served: Any, path: str) -> None:
         parsedate_to_datetime(modified) + timedelta(days=1), usegmt=True)},
 ])
 async def test_conditional_get_answers_304_with_the_validators(served: Any, validator: Any) -> None:
-    app, http, base = await served()
+    service, http, base = await served()
     first, _ = await get(http, f"{base}/feeds/all.atom")
     headers = validator(first.headers["ETag"], first.headers["Last-Modified"])
     for method in ("GET", "HEAD"):
@@ -65,7 +65,7 @@ async def test_conditional_get_answers_304_with_the_validators(served: Any, vali
     lambda etag, modified: {"If-Modified-Since": "Sun, 29 Nov 2026 09:00:00"},  # no zone
 ])
 async def test_failed_conditions_send_the_feed(served: Any, validator: Any) -> None:
-    app, http, base = await served()
+    service, http, base = await served()
     first, body = await get(http, f"{base}/feeds/all.atom")
     response, again = await get(http, f"{base}/feeds/all.atom",
                                 headers=validator(first.headers["ETag"], first.headers["Last-Modified"]))
@@ -73,7 +73,7 @@ async def test_failed_conditions_send_the_feed(served: Any, validator: Any) -> N
 
 
 async def test_head_sends_the_headers_of_get_and_no_body(served: Any) -> None:
-    app, http, base = await served()
+    service, http, base = await served()
     full, body = await get(http, f"{base}/feeds/gaza.json", headers={"Accept-Encoding": "identity"})
     async with http.head(f"{base}/feeds/gaza.json", headers={"Accept-Encoding": "identity"}) as head:
         assert head.status == 200
@@ -94,7 +94,7 @@ async def test_head_sends_the_headers_of_get_and_no_body(served: Any) -> None:
     ("compress;q=garbage", None),
 ])
 async def test_content_coding_is_negotiated(served: Any, accept: str, coding: str | None) -> None:
-    app, http, base = await served()
+    service, http, base = await served()
     _, plain = await get(http, f"{base}/feeds/all.json", headers={"Accept-Encoding": "identity"})
     async with aiohttp.ClientSession(auto_decompress=False) as raw:
         response, body = await get(raw, f"{base}/feeds/all.json", headers={"Accept-Encoding": accept})
@@ -108,7 +108,7 @@ async def test_content_coding_is_negotiated(served: Any, accept: str, coding: st
 
 
 async def test_cors_preflight_allows_conditional_requests(served: Any) -> None:
-    app, http, base = await served()
+    service, http, base = await served()
     for path in ("/feeds/all.json", "/api/topics"):
         headers = {"Origin": "https://reader.example", "Access-Control-Request-Method": "GET",
                    "Access-Control-Request-Headers": "if-none-match"}
@@ -123,15 +123,16 @@ async def test_cors_preflight_allows_conditional_requests(served: Any) -> None:
 
 
 async def test_a_cached_feed_is_served_without_rendering_again(served: Any) -> None:
-    from feedsvc.web.keys import FEEDS
+    from tests.ops.test_metrics import scrape, value
 
-    app, http, base = await served()
+    service, http, base = await served()
     await get(http, f"{base}/feeds/sport.atom")
-    renders = app[FEEDS].renders
+    before = await scrape(http, base)
     for _ in range(5):
         response, _ = await get(http, f"{base}/feeds/sport.atom")
         assert response.status == 200
-    assert app[FEEDS].renders == renders
-    _, metrics = await get(http, f"{base}/metrics")
-    assert b'feedsvc_render_cache_total{result="hit"}' in metrics
-    assert b'feedsvc_feed_requests_total{format="atom",status="200",topic="sport"} 6.0' in metrics
+    after = await scrape(http, base)
+    renders = ("feedsvc_render_cache_total", {"result": "render"})
+    hits = ("feedsvc_render_cache_total", {"result": "hit"})
+    assert value(after, renders[0], **renders[1]) == value(before, renders[0], **renders[1])
+    assert value(after, hits[0], **hits[1]) == value(before, hits[0], **hits[1]) + 5

@@ -9,7 +9,6 @@ from typing import Any
 import orjson
 
 from feedsvc.replica import ReplicaSite
-from feedsvc.web.keys import FEEDS, POLLER, STORE
 from tests.factories import make_article
 from tests.web.conftest import web_settings
 from tests.web.support import entry_ids, get, get_json, walk
@@ -18,14 +17,14 @@ from tests.web.support import entry_ids, get, get_json, walk
 async def test_walking_pages_while_articles_arrive_loses_and_repeats_nothing(
         replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path) -> None:
     settings = web_settings(replica.base_url, tmp_path)
-    app, http, base = await serve_feedsvc(settings)
-    poller, source = app[POLLER], settings.sources[0]
+    service, http, base = await serve_feedsvc(settings)
+    poller, source = service.poller, settings.sources[0]
     await poller.poll(source)
     assert replica.unpublished(), "the replica should hold articles back to publish"
     counts = {t["slug"]: t["count"] for t in (await get_json(http, f"{base}/api/topics"))["topics"]}
     busiest = max((slug for slug in counts if slug != "all"), key=counts.__getitem__)
     arrived: list[str] = []
-    store, feeds = app[STORE], app[FEEDS]
+    store, feeds = service.store, service.feeds
 
     async def publish_and_poll() -> None:
         """The site publishes (and we poll); once it has nothing left, articles are stored
@@ -61,15 +60,15 @@ async def test_walking_pages_while_articles_arrive_loses_and_repeats_nothing(
 async def test_a_new_article_changes_the_first_page_and_its_etag(
         replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path) -> None:
     settings = web_settings(replica.base_url, tmp_path)
-    app, http, base = await serve_feedsvc(settings)
-    await app[POLLER].poll(settings.sources[0])
+    service, http, base = await serve_feedsvc(settings)
+    await service.poller.poll(settings.sources[0])
     first, body = await get(http, f"{base}/feeds/all.json")
     etag = first.headers["ETag"]
     cursor_page, older = await get(http, orjson.loads(body)["next_url"].replace(
         "http://feeds.test", base)) if "next_url" in orjson.loads(body) else (None, b"")
     article = replica.publish_next()
     assert article is not None
-    await app[POLLER].poll(settings.sources[0])
+    await service.poller.poll(settings.sources[0])
     response, _ = await get(http, f"{base}/feeds/all.json", headers={"If-None-Match": etag})
     assert response.status == 200 and response.headers["ETag"] != etag
     document = await get_json(http, f"{base}/feeds/all.json")

@@ -20,6 +20,7 @@ import pytest
 from aiohttp import web
 from lxml import etree, html
 
+from feedsvc.service import open_service
 from feedsvc.web.app import create_app
 from tests.conftest import Clock
 from tests.render.checks import assert_clean_atom, assert_clean_json_feed
@@ -59,16 +60,17 @@ async def public(polled: Polled, tmp_path: Path, unused_tcp_port: int
     data.mkdir()
     polled.copy_to(data)
     settings = web_settings("http://127.0.0.1:9", data, public_url=base)
-    app = create_app(settings, clock=Clock(), run_scheduler=False)
-    app.router.add_get("/_probe", _probe_page)  # test-only, same origin as the index
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
-    try:
-        async with aiohttp.ClientSession() as http:
-            yield http, base
-    finally:
-        await runner.cleanup()
+    async with open_service(settings, clock=Clock(), scheduling=False) as service:
+        app = create_app(service)
+        app.router.add_get("/_probe", _probe_page)  # test-only, same origin as the index
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
+        try:
+            async with aiohttp.ClientSession() as http:
+                yield http, base
+        finally:
+            await runner.cleanup()
 
 
 async def test_newsboat_imports_the_opml_and_reads_every_entry_of_every_topic(

@@ -15,7 +15,7 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 async def test_every_served_feed_is_valid_and_holds_its_topic(served: Any, polled: Polled) -> None:
-    app, http, base = await served()
+    service, http, base = await served()
     listed = await topics(http, base)
     assert {t["slug"] for t in listed} >= {"all", "gaza", "sport", "syria-diplomacy"}
     assert next(t for t in listed if t["slug"] == "all")["count"] == polled.articles
@@ -30,7 +30,7 @@ async def test_every_served_feed_is_valid_and_holds_its_topic(served: Any, polle
 
 async def test_every_page_of_every_feed_is_valid_and_pages_cover_the_topic_once(
         served: Any) -> None:
-    app, http, base = await served()
+    service, http, base = await served()
     for topic in await topics(http, base):
         for fmt in ("atom", "json"):
             pages = await walk(http, base, f"{base}/feeds/{topic['slug']}.{fmt}?limit=4", fmt)
@@ -41,7 +41,7 @@ async def test_every_page_of_every_feed_is_valid_and_pages_cover_the_topic_once(
 
 
 async def test_atom_carries_identity_links_language_and_rtl_content(served: Any) -> None:
-    app, http, base = await served()
+    service, http, base = await served()
     response, body = await get(http, f"{base}/feeds/all.atom?limit=7")
     feed = etree.fromstring(body)
     assert feed.get(XML_LANG) == "ar"
@@ -65,7 +65,7 @@ async def test_atom_carries_identity_links_language_and_rtl_content(served: Any)
 
 async def test_entry_ids_and_bytes_survive_a_restart_and_match_across_formats(
         served: Any) -> None:
-    app, http, base = await served()
+    service, http, base = await served()
     _, atom = await get(http, f"{base}/feeds/all.atom")
     _, json_feed = await get(http, f"{base}/feeds/all.json")
     assert entry_ids("atom", atom) == entry_ids("json", json_feed)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator, Collection, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from feedsvc.models import Article
 from feedsvc.store.base import SaveOutcome
@@ -102,13 +102,13 @@ class PostgresArticles(PostgresPool):
 
         return await self._write(work)
 
-    async def retract_article(self, article_id: str, *, keep: bool = False) -> bool:
+    async def retract_article(self, article_id: str, *, now: datetime, keep: bool = False) -> bool:
         async def work(conn: Connection) -> bool:
             live = await conn.fetchval(
                 "SELECT live FROM articles WHERE id = $1 FOR UPDATE", article_id)
             await conn.execute(
                 "INSERT INTO tombstones (article_id, retracted) VALUES ($1, $2) "
-                "ON CONFLICT DO NOTHING", article_id, to_micros(datetime.now(UTC)))
+                "ON CONFLICT DO NOTHING", article_id, to_micros(now))
             if not live or keep:
                 return False
             topics = [row[0] for row in await conn.fetch(

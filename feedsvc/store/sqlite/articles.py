@@ -8,7 +8,7 @@ topic counts can move by what was read.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 import aiosqlite
 
@@ -102,13 +102,13 @@ class SQLiteArticles(SQLiteConnection):
 
         return await self._write(work)
 
-    async def retract_article(self, article_id: str, *, keep: bool = False) -> bool:
+    async def retract_article(self, article_id: str, *, now: datetime, keep: bool = False) -> bool:
         async def work(db: aiosqlite.Connection) -> bool:
             rows = list(await db.execute_fetchall(
                 "SELECT live FROM articles WHERE id = ?", (article_id,)))
             await db.execute(
                 "INSERT OR IGNORE INTO tombstones (article_id, retracted) VALUES (?, ?)",
-                (article_id, to_micros(datetime.now(UTC))))
+                (article_id, to_micros(now)))
             if not rows or not rows[0][0] or keep:
                 return False
             topics = [row[0] for row in await db.execute_fetchall(

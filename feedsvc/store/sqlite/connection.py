@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -69,8 +68,9 @@ class SQLiteConnection:
                             version: int = version, name: str = name) -> None:
                 for statement in statements:
                     await db.execute(statement)
-                await db.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                                 (version, name, datetime.now(UTC).isoformat()))
+                # the database's clock: when a step ran is bookkeeping, not data
+                await db.execute("INSERT INTO schema_migrations VALUES "
+                                 "(?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", (version, name))
 
             await self._write(apply)
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from feedsvc.pipeline.decide import backoff_delay
+
 JITTER_SPREAD = 0.1  # jitter of 0..1 maps to a factor of 0.9..1.1
-_MAX_EXPONENT = 62  # beyond this every realistic cap is reached; avoids float overflow
 
 
 def next_poll_at(
@@ -43,19 +44,11 @@ def next_poll_at(
     if consecutive_failures == 0:
         earliest = [now + interval * factor, fresh_until, now + ttl if ttl else None]
     else:
-        earliest = [now + backoff_delay(interval, consecutive_failures, max_backoff) * factor]
+        # failing never polls *more* often than succeeding: the cap is at least the interval
+        cap = max(max_backoff, interval)
+        earliest = [now + backoff_delay(interval, consecutive_failures, cap) * factor]
     earliest.append(retry_after)
     return max(when for when in earliest if when is not None)
-
-
-def backoff_delay(
-    interval: timedelta, consecutive_failures: int, max_backoff: timedelta
-) -> timedelta:
-    """``interval * 2**(n-1)`` for failure *n*, capped (without jitter)."""
-    cap = max(max_backoff, interval)
-    exponent = min(consecutive_failures - 1, _MAX_EXPONENT)
-    seconds = interval.total_seconds() * 2.0**exponent
-    return min(timedelta(seconds=min(seconds, cap.total_seconds())), cap)
 
 
 def _check(

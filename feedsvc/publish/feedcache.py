@@ -2,8 +2,8 @@
 
 A request is a dictionary lookup plus headers: bodies are rendered, compressed,
 given a strong ETag and their complete response headers once, when the topic
-changes (the pipeline and topic reloads call :meth:`FeedCache.invalidate`), not
-per request.
+changes (:meth:`FeedCache.invalidate` subscribes to the change channel, where the
+pipeline and topic reloads publish), not per request.
 
 A render reads the store, which may be written meanwhile; each topic has a
 generation, bumped by :meth:`FeedCache.invalidate`, and a render that started
@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import format_datetime
-from urllib.parse import urlencode
 
 import brotli
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -27,6 +26,8 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from feedsvc.config import ServerSettings
 from feedsvc.livetopics import LiveTopics
 from feedsvc.models import Article
+from feedsvc.publish.cursors import encode_cursor
+from feedsvc.publish.urls import PublicUrls
 from feedsvc.render import (
     FeedMeta,
     FeedPage,
@@ -36,7 +37,6 @@ from feedsvc.render import (
 )
 from feedsvc.render.ids import anchor_for
 from feedsvc.store import ALL_TOPIC, Cursor, Store
-from feedsvc.web.paging import FeedQuery, encode_cursor
 
 FORMATS = {"atom": "application/atom+xml; charset=utf-8",
            "json": "application/feed+json; charset=utf-8"}
@@ -48,22 +48,25 @@ CacheKey = tuple[str, str, int, str | None]
 
 
 @dataclass(frozen=True, slots=True)
+class FeedQuery:
+    """Which page of a feed a request asks for: its size and where it starts."""
+
+    limit: int
+    cursor: Cursor | None
+    cursor_token: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class RenderedFeed:
     """One feed document, ready to send: each encoding's body and every header."""
 
     etag: str
     last_modified: datetime
-    count: int
-    self_url: str
     bodies: dict[str, bytes]  # by content coding: br, gzip, identity
     full_headers: dict[str, CIMultiDictProxy[str]]  # 200 response headers, by coding
     not_modified_headers: CIMultiDictProxy[str]  # 304 response headers
     # when the oldest article shown passes the topic's max_age: the page must be redone
     stale_at: datetime | None = None
-
-    @property
-    def body(self) -> bytes:
-        return self.bodies["identity"]
 
 
 class FeedCache:
@@ -73,6 +76,7 @@ class FeedCache:
         self.store = store
         self.topics = topics
         self.server = server
+        self.urls = PublicUrls(server.public_url)
         self.clock = clock
         self.empty_updated = empty_updated
         self.max_age = max_age  # seconds clients may reuse a feed: the poll interval
@@ -82,10 +86,9 @@ class FeedCache:
         # When each topic last changed while this process ran: a retraction removes the
         # newest article, and Last-Modified must not go back (If-Modified-Since would 304).
         self._changed_at: dict[str, datetime] = {}
-        self.renders = 0
 
     def known(self, slug: str) -> bool:
-        return slug == ALL_TOPIC or slug in self.topics.topics
+        return self.topics.known(slug)
 
     def default_limit(self, slug: str) -> int:
         topic = self.topics.topics.get(slug)
@@ -128,9 +131,9 @@ class FeedCache:
                 self._first[(slug, fmt)] = rendered
         return rendered
 
-    async def invalidate(self, slugs: set[str]) -> None:
+    async def invalidate(self, slugs: Collection[str]) -> None:
         """Forget every page of these topics (and ``all``), then render their first pages."""
-        changed = slugs | {ALL_TOPIC}
+        changed = {*slugs, ALL_TOPIC}
         now = self.clock()
         for slug in changed:
             self._generations[slug] = self._generations.get(slug, 0) + 1
@@ -145,7 +148,6 @@ class FeedCache:
                     await self.get(slug, fmt, FeedQuery(self.default_limit(slug), None, None))
 
     async def _render(self, slug: str, fmt: str, query: FeedQuery) -> RenderedFeed:
-        self.renders += 1
         topic = self.topics.topics.get(slug)
         since = self.clock() - topic.max_age if topic and topic.max_age else None
         articles = await self.store.topic_page(slug, limit=query.limit, before=query.cursor,
@@ -161,15 +163,15 @@ class FeedCache:
         last_modified = _last_modified(articles, self.empty_updated)
         if slug in self._changed_at:
             last_modified = max(last_modified, self._changed_at[slug])
-        rendered = self._package(body, fmt, meta.self_url, last_modified, len(articles))
+        rendered = self._package(body, fmt, meta.self_url, last_modified)
         if topic and topic.max_age and articles:
             # rendering happens on change, not on time: note when this page ages
             oldest = min(article.published for article in articles)
             rendered = replace(rendered, stale_at=oldest + topic.max_age)
         return rendered
 
-    def _package(self, body: bytes, fmt: str, self_url: str, last_modified: datetime,
-                 count: int) -> RenderedFeed:
+    def _package(self, body: bytes, fmt: str, self_url: str, last_modified: datetime
+                 ) -> RenderedFeed:
         bodies = {"br": brotli.compress(body, quality=5),
                   "gzip": gzip.compress(body, compresslevel=6, mtime=0), "identity": body}
         etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
@@ -181,9 +183,8 @@ class FeedCache:
             if coding != "identity":
                 headers["Content-Encoding"] = coding
             full[coding] = CIMultiDictProxy(headers)
-        return RenderedFeed(etag=etag, last_modified=last_modified, count=count,
-                            self_url=self_url, bodies=bodies, full_headers=full,
-                            not_modified_headers=CIMultiDictProxy(common))
+        return RenderedFeed(etag=etag, last_modified=last_modified, bodies=bodies,
+                            full_headers=full, not_modified_headers=CIMultiDictProxy(common))
 
     def _common_headers(self, etag: str, last_modified: datetime, self_url: str
                         ) -> CIMultiDict[str]:
@@ -202,25 +203,21 @@ class FeedCache:
     def _meta(self, slug: str, fmt: str, query: FeedQuery) -> FeedMeta:
         public = self.server.public_url
         topic = self.topics.topics.get(slug)
-        index_anchor = f"{public}/#{anchor_for(slug)}"
+        index_anchor = self.urls.index(anchor_for(slug))
         return FeedMeta(
             slug=slug, title=topic.title if topic else ALL_TITLE,
             description=topic.description if topic else ALL_DESCRIPTION,
             feed_id=feed_id_for(public, slug), public_url=public,
             self_url=self._url(slug, fmt, query.limit, query.cursor_token),
             alternate_url=index_anchor, home_page_url=index_anchor,
-            json_url=f"{public}/feeds/{slug}.json", atom_url=f"{public}/feeds/{slug}.atom",
+            json_url=self.urls.feed(slug, "json"), atom_url=self.urls.feed(slug, "atom"),
             empty_updated=self.empty_updated, hub=self.server.hub_url or None,
         )
 
     def _url(self, slug: str, fmt: str, limit: int, cursor: str | None) -> str:
-        params: dict[str, str] = {}
-        if limit != self.default_limit(slug):
-            params["limit"] = str(limit)
-        if cursor:
-            params["cursor"] = cursor
-        query = f"?{urlencode(params)}" if params else ""
-        return f"{self.server.public_url}/feeds/{slug}.{fmt}{query}"
+        """A page's URL: ``limit`` only when it is not the feed's default."""
+        shown = None if limit == self.default_limit(slug) else limit
+        return self.urls.feed(slug, fmt, limit=shown, cursor=cursor)
 
 
 def _last_modified(articles: list[Article], empty_updated: datetime) -> datetime:

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feedsvc.fetch import next_poll_at
-from feedsvc.fetch.backoff import JITTER_SPREAD
+from feedsvc.scheduler.next_poll import JITTER_SPREAD, next_poll_at
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 FIVE_MIN = timedelta(minutes=5)

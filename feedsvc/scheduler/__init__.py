@@ -5,7 +5,7 @@ and starts the polls that are due; a restart resumes where things stood. A faili
 source never delays the others: each poll is its own task, and a source still being
 polled is skipped, not waited for.
 
-After a poll, ``next_poll_at`` (``feedsvc.fetch.backoff``) decides when to come back:
+After a poll, ``next_poll_at`` (``next_poll``) decides when to come back:
 the interval after success, exponential back-off with jitter and a cap after failure,
 never before a Retry-After. No failure count disables a source. A poll that raised
 (a bug, the store) is recorded as a failed poll and backs off like any other.
@@ -18,7 +18,6 @@ metrics and logged as one ``poll.done`` event.
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -27,14 +26,14 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from feedsvc.config import SchedulerSettings, SourceSettings
-from feedsvc.fetch.backoff import next_poll_at
-from feedsvc.logsetup import log_event
+from feedsvc.logsetup import get_log
 from feedsvc.metrics import Metrics
 from feedsvc.models import PollState
 from feedsvc.pipeline import Pipeline, PollReport
+from feedsvc.scheduler.next_poll import next_poll_at
 from feedsvc.store import Store
 
-log = logging.getLogger("feedsvc.scheduler")
+log = get_log("feedsvc.scheduler")
 
 
 class Poller:
@@ -72,7 +71,7 @@ class Poller:
         if not task.cancelled() and (exc := task.exception()) is not None:
             # poll() records every failure of the pipeline; this is the store refusing
             # to save the outcome, so the source stays due and is tried on the next tick
-            log.error("poll.unsaved source=%s error=%r", name, exc, exc_info=exc)
+            log.error("poll.unsaved", source=name, error=repr(exc), exc_info=exc)
 
     async def poll(self, source: SourceSettings) -> PollReport:
         """Poll one source now and schedule its next poll."""
@@ -80,7 +79,7 @@ class Poller:
         try:
             report = await self.pipeline.poll(source)
         except Exception as exc:  # any crash must back off like a fault, not spin
-            log.error("poll.crashed source=%s error=%r", source.name, exc, exc_info=exc)
+            log.error("poll.crashed", source=source.name, error=repr(exc), exc_info=exc)
             report = PollReport(source.name, started, feed_errors=[f"internal error: {exc!r}"])
         state = await self.store.get_poll_state(source.name)
         now = self.clock()
@@ -112,7 +111,7 @@ class Poller:
             metrics.topic_matches.labels(slug).inc(count)
         # The errors themselves were logged where they were handled (feed.failed,
         # page.failed); this event only counts them.
-        log_event(log, logging.INFO, "poll.done", source=source.name, outcome=outcome,
+        log.info("poll.done", source=source.name, outcome=outcome,
                   items=report.items, **article_counts(report), rechecked=report.rechecked,
                   feeds_not_modified=report.feeds_not_modified,
                   feed_errors=len(report.feed_errors), page_errors=report.page_errors,

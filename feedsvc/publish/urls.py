@@ -1,0 +1,46 @@
+"""The public URLs of feedsvc, in one place: route patterns and the absolute links
+that feeds, pages, OPML and WebSub pings carry.
+
+``web/routes.py`` maps these patterns to handlers; everything that writes a link
+builds it with :class:`PublicUrls` from the configured ``server.public_url``
+(never from the request, so every replica writes the same links).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+FEED_FORMATS = ("atom", "json")  # the subscription formats of every topic
+
+# aiohttp route patterns: a slug has no slash or dot; the format follows the dot
+FEED_ROUTE = "/feeds/{slug:[^/.]+}.{fmt:[^/]+}"
+INDEX_ROUTE = "/"
+OPML_ROUTE = "/topics.opml"
+API_TOPICS_ROUTE = "/api/topics"
+HEALTH_ROUTE = "/healthz"
+READY_ROUTE = "/readyz"
+METRICS_ROUTE = "/metrics"
+
+
+class PublicUrls:
+    """Absolute URLs under the public base URL (no trailing slash)."""
+
+    def __init__(self, public_url: str) -> None:
+        self.base = public_url.rstrip("/")
+
+    def feed(self, slug: str, fmt: str, *, limit: int | None = None,
+             cursor: str | None = None) -> str:
+        """A feed document; ``limit`` and ``cursor`` only when they differ from the default."""
+        params: dict[str, str] = {}
+        if limit is not None:
+            params["limit"] = str(limit)
+        if cursor:
+            params["cursor"] = cursor
+        query = f"?{urlencode(params)}" if params else ""
+        return f"{self.base}/feeds/{slug}.{fmt}{query}"
+
+    def index(self, anchor: str | None = None) -> str:
+        return f"{self.base}/#{anchor}" if anchor else f"{self.base}/"
+
+    def opml(self) -> str:
+        return f"{self.base}/topics.opml"

@@ -1,0 +1,137 @@
+"""The composition root: the whole service, assembled from ``Settings`` in one place.
+
+::
+
+    store ─ fetcher ─ change channel ─ topics ─ pipeline ─ poller
+                            │             └── watcher, SIGHUP        (serving)
+                            ├── feed cache: forget and render again  (serving)
+                            └── WebSub: tell the hub                 (serving, hub set)
+                                                         scheduler   (scheduling)
+
+:func:`open_service` builds the parts in that order inside one
+:class:`contextlib.AsyncExitStack` and closes them in reverse: the scheduler stops,
+polls in flight finish (``DRAIN_SECONDS``), the hub's pings drain, then the HTTP
+client and the store close. Publishers and subscribers meet only on the change
+channel: the pipeline and topic reloads publish; the feed cache and WebSub subscribe.
+
+Who uses it: ``feedsvc serve`` and ``feedsvc demo`` (serving and scheduling, with the
+web app over the result), ``feedsvc poll`` (neither: no watcher, no rendering, no
+web module imported), and the tests (serving without the scheduler).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from feedsvc.changes import LocalChanges
+from feedsvc.config import Settings
+from feedsvc.fetch import Fetcher, FetchPolicy
+from feedsvc.fetch.hosts import explicitly_private
+from feedsvc.livetopics import LiveTopics
+from feedsvc.metrics import Metrics
+from feedsvc.pipeline import Pipeline
+from feedsvc.publish import FeedCache, HubPublisher, PublicUrls
+from feedsvc.scheduler import Poller, start_scheduler
+from feedsvc.store import Store, store_for_url
+
+# atom:updated of a feed that has never had an entry: a fixed date, never the render time
+EMPTY_FEED_UPDATED = datetime(2026, 1, 1, tzinfo=UTC)
+DRAIN_SECONDS = 6.0  # polls in flight finish within this at shutdown, or are cancelled
+HUB_DRAIN_SECONDS = 2.0
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """Every long-lived part, built and closed by :func:`open_service`."""
+
+    settings: Settings
+    clock: Clock
+    metrics: Metrics
+    store: Store
+    fetcher: Fetcher
+    changes: LocalChanges
+    topics: LiveTopics
+    pipeline: Pipeline
+    poller: Poller
+    feeds: FeedCache | None  # None unless serving
+    hub: HubPublisher | None  # None unless serving with a hub configured
+
+    def polling(self, source: str) -> bool:
+        """Is a poll of this source running now?"""
+        return source in self.poller.running
+
+
+@asynccontextmanager
+async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: bool = True,
+                       scheduling: bool = True) -> AsyncIterator[Service]:
+    """Build the service; on exit close it in reverse order.
+
+    Raises ``ConfigError`` (an invalid topics file) and ``StoreError`` (the store
+    cannot be opened), having closed whatever was already open.
+    """
+    async with AsyncExitStack() as stack:
+        metrics = Metrics()
+        store = store_for_url(settings.storage.url)
+        await store.open()
+        stack.push_async_callback(store.close)
+        fetcher = await stack.enter_async_context(
+            Fetcher(fetch_policy(settings), clock=clock, observer=metrics))
+        changes = LocalChanges()
+        topics = LiveTopics(settings.topics_file, store, clock, changes=changes, metrics=metrics)
+        await topics.load()
+        pipeline = Pipeline(store=store, fetcher=fetcher, matcher=lambda: topics, clock=clock,
+                            dedupe=settings.dedupe, changes=changes)
+        poller = Poller(pipeline=pipeline, store=store, sources=settings.sources,
+                        settings=settings.scheduler, clock=clock, metrics=metrics)
+        stack.push_async_callback(poller.drain, DRAIN_SECONDS)
+        feeds = hub = None
+        if serving:
+            feeds = _feed_cache(settings, store, topics, clock)
+            changes.subscribe(feeds.invalidate)  # first: the hub is told of a fresh feed
+            if settings.server.hub_url:
+                hub = HubPublisher(settings.server.hub_url, PublicUrls(settings.server.public_url),
+                                   fetcher, metrics, served=topics.known)
+                changes.subscribe(hub.changed)
+                stack.push_async_callback(hub.drain, HUB_DRAIN_SECONDS)
+            await feeds.invalidate(set(topics.topics))  # warm: the first request is a lookup too
+            await stack.enter_async_context(topics.watching())
+        if scheduling:
+            scheduler = start_scheduler(poller, settings.scheduler.tick)
+            stack.callback(scheduler.shutdown, wait=False)
+        yield Service(settings=settings, clock=clock, metrics=metrics, store=store,
+                      fetcher=fetcher, changes=changes, topics=topics, pipeline=pipeline,
+                      poller=poller, feeds=feeds, hub=hub)
+
+
+def _feed_cache(settings: Settings, store: Store, topics: LiveTopics, clock: Clock) -> FeedCache:
+    interval = min((s.interval for s in settings.sources), default=timedelta(minutes=5))
+    return FeedCache(store, topics, settings.server, clock, EMPTY_FEED_UPDATED,
+                     max_age=int(interval.total_seconds()))
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    """The ``[fetch]`` settings with the allow-list filled in: only the configured sources
+    (their mirror and media hosts) and the WebSub hub are reachable."""
+    hosts: list[str] = []
+    for source in settings.sources:
+        hosts.append(_host(source.base_url))
+        hosts += [_host(h) if "://" in h else h for h in (*source.mirror_hosts, *source.media_hosts)]
+    if settings.server.hub_url:
+        hosts.append(_host(settings.server.hub_url))
+    allowed = tuple(dict.fromkeys(hosts))
+    return replace(settings.fetch, allowed_hosts=allowed,
+                   allow_private_hosts=tuple(h for h in allowed if explicitly_private(h)))
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.lower()
