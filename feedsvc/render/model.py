@@ -82,3 +82,4 @@ class TopicSummary:
     updated: datetime | None  # newest article's `updated`; None while empty
     atom_url: str
     json_url: str
+    page_url: str | None = None  # the topic's own HTML page, when it has one
