@@ -32,6 +32,7 @@ STYLE = BASE_STYLE + "\n" + """
 .story p { margin-block: .25rem; }
 .story img { flex: 0 0 12rem; inline-size: 12rem; block-size: auto; aspect-ratio: 16 / 9;
   object-fit: cover; border-radius: .25rem; }
+@media (max-width: 34rem) { .story img { flex-basis: 100%; inline-size: 100%; } }
 .paging { display: flex; justify-content: space-between; margin-block-start: 1rem; }
 .paging a { margin-inline-start: auto; }
 .paging a[rel="first"] { margin-inline-start: 0; }

@@ -12,6 +12,7 @@ def add_routes(app: web.Application) -> None:
         web.get("/", handlers.index, name="index"),
         web.get("/feeds/{slug:[^/.]+}.{fmt:[^/]+}", handlers.feed, name="feed"),
         web.get("/topics.opml", handlers.opml, name="opml"),
+        web.get("/topics/{slug:[^/.]+}", handlers.topic_page, name="topic_page"),
         web.get("/api/topics", handlers.api_topics, name="api_topics"),
         web.get("/healthz", handlers.healthz, name="healthz"),
         web.get("/readyz", handlers.readyz, name="readyz"),
