@@ -1,4 +1,8 @@
-"""Rendered feeds, kept until their topic's content changes.
+"""Rendered feeds and topic pages, kept until their topic's content changes.
+
+A topic has three representations (:data:`CONTENT_TYPES`): its Atom feed, its JSON
+Feed and its HTML page for people; all three are rendered from the same page of
+articles, cached, paged and revalidated alike.
 
 A request is a dictionary lookup plus headers: bodies are rendered, compressed,
 given a strong ETag and their complete response headers once, when the topic
@@ -34,12 +38,14 @@ from feedsvc.render import (
     feed_id_for,
     render_atom,
     render_json_feed,
+    render_topic_page,
 )
-from feedsvc.render.ids import anchor_for
 from feedsvc.store import ALL_TOPIC, Cursor, Store
 
 FORMATS = {"atom": "application/atom+xml; charset=utf-8",
            "json": "application/feed+json; charset=utf-8"}
+# Every representation of a topic: the feeds, and its HTML page for people.
+CONTENT_TYPES = {**FORMATS, "html": "text/html; charset=utf-8"}
 ENCODINGS = ("br", "gzip", "identity")
 ALL_TITLE = "RT Arabic: كل الأخبار"
 ALL_DESCRIPTION = "كل ما نشره الموقع، بلا تصفية."
@@ -144,7 +150,7 @@ class FeedCache:
             del self._first[first]
         for slug in sorted(changed):
             if self.known(slug):
-                for fmt in FORMATS:
+                for fmt in CONTENT_TYPES:
                     await self.get(slug, fmt, FeedQuery(self.default_limit(slug), None, None))
 
     async def _render(self, slug: str, fmt: str, query: FeedQuery) -> RenderedFeed:
@@ -159,7 +165,7 @@ class FeedCache:
             next_url = self._url(slug, fmt, query.limit, encode_cursor(Cursor(last.published, last.id)))
         page = FeedPage(meta=meta, articles=tuple(articles), next_url=next_url,
                         first_url=self._url(slug, fmt, query.limit, None))
-        body = render_atom(page) if fmt == "atom" else render_json_feed(page)
+        body = self._render_body(page, fmt)
         last_modified = _last_modified(articles, self.empty_updated)
         if slug in self._changed_at:
             last_modified = max(last_modified, self._changed_at[slug])
@@ -170,24 +176,32 @@ class FeedCache:
             rendered = replace(rendered, stale_at=oldest + topic.max_age)
         return rendered
 
+    def _render_body(self, page: FeedPage, fmt: str) -> bytes:
+        """The one place a format chooses its renderer."""
+        if fmt == "html":
+            return render_topic_page(page, site_title=self.server.site_title,
+                                     index_url=self.urls.index())
+        return render_atom(page) if fmt == "atom" else render_json_feed(page)
+
     def _package(self, body: bytes, fmt: str, self_url: str, last_modified: datetime
                  ) -> RenderedFeed:
         bodies = {"br": brotli.compress(body, quality=5),
                   "gzip": gzip.compress(body, compresslevel=6, mtime=0), "identity": body}
         etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
-        common = self._common_headers(etag, last_modified, self_url)
+        # the hub is pinged for the feeds only, so only they announce it
+        common = self._common_headers(etag, last_modified, self_url, hub=fmt in FORMATS)
         full = {}
         for coding in ENCODINGS:
             headers = CIMultiDict(common)
-            headers["Content-Type"] = FORMATS[fmt]
+            headers["Content-Type"] = CONTENT_TYPES[fmt]
             if coding != "identity":
                 headers["Content-Encoding"] = coding
             full[coding] = CIMultiDictProxy(headers)
         return RenderedFeed(etag=etag, last_modified=last_modified, bodies=bodies,
                             full_headers=full, not_modified_headers=CIMultiDictProxy(common))
 
-    def _common_headers(self, etag: str, last_modified: datetime, self_url: str
-                        ) -> CIMultiDict[str]:
+    def _common_headers(self, etag: str, last_modified: datetime, self_url: str, *,
+                        hub: bool) -> CIMultiDict[str]:
         headers: CIMultiDict[str] = CIMultiDict({
             "ETag": etag,
             "Last-Modified": format_datetime(last_modified, usegmt=True),
@@ -196,20 +210,20 @@ class FeedCache:
             "Access-Control-Allow-Origin": "*",
             "Access-Control-Expose-Headers": "ETag, Last-Modified, Link",
         })
-        if self.server.hub_url:
+        if hub and self.server.hub_url:
             headers["Link"] = f'<{self.server.hub_url}>; rel="hub", <{self_url}>; rel="self"'
         return headers
 
     def _meta(self, slug: str, fmt: str, query: FeedQuery) -> FeedMeta:
         public = self.server.public_url
         topic = self.topics.topics.get(slug)
-        index_anchor = self.urls.index(anchor_for(slug))
+        topic_page = self.urls.topic_page(slug)
         return FeedMeta(
             slug=slug, title=topic.title if topic else ALL_TITLE,
             description=topic.description if topic else ALL_DESCRIPTION,
             feed_id=feed_id_for(public, slug), public_url=public,
             self_url=self._url(slug, fmt, query.limit, query.cursor_token),
-            alternate_url=index_anchor, home_page_url=index_anchor,
+            alternate_url=topic_page, home_page_url=topic_page,
             json_url=self.urls.feed(slug, "json"), atom_url=self.urls.feed(slug, "atom"),
             empty_updated=self.empty_updated, hub=self.server.hub_url or None,
         )
@@ -217,7 +231,7 @@ class FeedCache:
     def _url(self, slug: str, fmt: str, limit: int, cursor: str | None) -> str:
         """A page's URL: ``limit`` only when it is not the feed's default."""
         shown = None if limit == self.default_limit(slug) else limit
-        return self.urls.feed(slug, fmt, limit=shown, cursor=cursor)
+        return self.urls.document(slug, fmt, limit=shown, cursor=cursor)
 
 
 def _last_modified(articles: list[Article], empty_updated: datetime) -> datetime:

@@ -14,6 +14,7 @@ FEED_FORMATS = ("atom", "json")  # the subscription formats of every topic
 
 # aiohttp route patterns: a slug has no slash or dot; the format follows the dot
 FEED_ROUTE = "/feeds/{slug:[^/.]+}.{fmt:[^/]+}"
+TOPIC_PAGE_ROUTE = "/topics/{slug:[^/.]+}"
 INDEX_ROUTE = "/"
 OPML_ROUTE = "/topics.opml"
 API_TOPICS_ROUTE = "/api/topics"
@@ -28,16 +29,26 @@ class PublicUrls:
     def __init__(self, public_url: str) -> None:
         self.base = public_url.rstrip("/")
 
-    def feed(self, slug: str, fmt: str, *, limit: int | None = None,
-             cursor: str | None = None) -> str:
-        """A feed document; ``limit`` and ``cursor`` only when they differ from the default."""
+    def document(self, slug: str, fmt: str, *, limit: int | None = None,
+                 cursor: str | None = None) -> str:
+        """A topic's document in ``fmt`` (``atom``, ``json``, or ``html``: its page);
+        ``limit`` and ``cursor`` only when given."""
         params: dict[str, str] = {}
         if limit is not None:
             params["limit"] = str(limit)
         if cursor:
             params["cursor"] = cursor
         query = f"?{urlencode(params)}" if params else ""
-        return f"{self.base}/feeds/{slug}.{fmt}{query}"
+        path = f"/topics/{slug}" if fmt == "html" else f"/feeds/{slug}.{fmt}"
+        return f"{self.base}{path}{query}"
+
+    def feed(self, slug: str, fmt: str) -> str:
+        """A topic's subscription document."""
+        return self.document(slug, fmt)
+
+    def topic_page(self, slug: str) -> str:
+        """A topic's HTML page for people."""
+        return self.document(slug, "html")
 
     def index(self, anchor: str | None = None) -> str:
         return f"{self.base}/#{anchor}" if anchor else f"{self.base}/"

@@ -8,6 +8,7 @@ changes, and caches the bytes. The same input always gives the same bytes.
 
     FeedPage        → render_atom        Atom 1.0 (RFC 4287), paging per RFC 5005
     FeedPage        → render_json_feed   JSON Feed 1.1
+    FeedPage        → render_topic_page  the topic's Arabic, right-to-left HTML page
     [TopicSummary]  → render_opml        OPML 2.0 list of every topic feed
     [TopicSummary]  → render_index       the Arabic, right-to-left index page
 
@@ -17,7 +18,8 @@ configured public URL (:func:`feed_id_for`, :func:`entry_id_for`); see
 
 Hostile text: every string is passed through :func:`xml_text` on the way
 out, so control characters and lone surrogates cannot make a document
-ill-formed; markup in plain-text fields is escaped, never interpreted.
+ill-formed; markup in plain-text fields is escaped, never interpreted. The
+HTML pages link and show only http(s) URLs.
 ``Article.content_html`` is trusted to be sanitized already (normalize stage)
 and is carried as escaped HTML (Atom ``type="html"``, JSON ``content_html``).
 
@@ -33,6 +35,7 @@ from .index_page import render_index
 from .jsonfeed import render_json_feed
 from .model import FeedMeta, FeedPage, TopicSummary
 from .opml import render_opml
+from .topic_page import render_topic_page
 from .xmlsafe import xml_line, xml_text
 
 __all__ = [
@@ -46,6 +49,7 @@ __all__ = [
     "render_index",
     "render_json_feed",
     "render_opml",
+    "render_topic_page",
     "xml_line",
     "xml_text",
 ]

@@ -24,7 +24,7 @@ class FeedMeta:
     feed_id: str  # from feed_id_for(public_url, slug); never the request URL
     public_url: str  # the configured public base URL; entry ids take its host
     self_url: str  # public URL of the document being rendered (this page, this format)
-    alternate_url: str  # the human page about this topic (the index anchor)
+    alternate_url: str  # the human page about this topic (its topic page)
     home_page_url: str  # JSON Feed "home_page_url"; usually the same page
     json_url: str  # the JSON Feed subscription URL (first page)
     atom_url: str  # the Atom subscription URL (first page)
@@ -82,3 +82,4 @@ class TopicSummary:
     updated: datetime | None  # newest article's `updated`; None while empty
     atom_url: str
     json_url: str
+    page_url: str | None = None  # the topic's own HTML page, when it has one

@@ -21,7 +21,19 @@ JSON = "application/json"
 async def feed(request: web.Request) -> web.StreamResponse:
     """A topic feed from the cache: a lookup and prepared headers; renders only on a miss."""
     match = request.match_info
-    slug, fmt = match["slug"], match["fmt"]
+    fmt = match["fmt"]
+    if fmt not in FORMATS:
+        raise BadRequest(f"unknown format {fmt[:20]!r}: use .atom or .json")
+    return await _cached(request, match["slug"], fmt)
+
+
+async def topic_page(request: web.Request) -> web.StreamResponse:
+    """A topic's HTML page: cached, paged and revalidated exactly like its feeds."""
+    return await _cached(request, request.match_info["slug"], "html")
+
+
+async def _cached(request: web.Request, slug: str, fmt: str) -> web.StreamResponse:
+    """One representation of a topic from the cache, or 304; renders only on a miss."""
     app = request.app
     feeds = app[FEEDS]
     # the fast path: a subscription URL, already rendered
@@ -41,10 +53,8 @@ async def feed(request: web.Request) -> web.StreamResponse:
 
 
 async def _lookup_or_render(request: web.Request, slug: str, fmt: str) -> RenderedFeed:
-    """Check the format, the topic and the parameters; then the cache, else render."""
+    """Check the topic and the parameters; then the cache, else render."""
     feeds = request.app[FEEDS]
-    if fmt not in FORMATS:
-        raise BadRequest(f"unknown format {fmt[:20]!r}: use .atom or .json")
     if not feeds.known(slug):
         if slug in request.app[SERVICE].topics.removed:
             raise web.HTTPGone(text=f"topic {slug!r} was removed")
@@ -111,8 +121,10 @@ async def _summaries(request: web.Request) -> list[TopicSummary]:
     stats = await service.store.topic_stats([*topics, ALL_TOPIC])
     entries = [(slug, t.title, t.description) for slug, t in topics.items()]
     entries.append((ALL_TOPIC, ALL_TITLE, ALL_DESCRIPTION))
+
     return [TopicSummary(slug, title, description, stats[slug].count, stats[slug].updated,
-                         urls.feed(slug, "atom"), urls.feed(slug, "json"))
+                         urls.feed(slug, "atom"), urls.feed(slug, "json"),
+                         page_url=urls.topic_page(slug))
             for slug, title, description in entries]
 
 

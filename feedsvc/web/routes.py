@@ -13,6 +13,7 @@ def add_routes(app: web.Application) -> None:
         web.get(urls.INDEX_ROUTE, handlers.index, name="index"),
         web.get(urls.FEED_ROUTE, handlers.feed, name="feed"),
         web.get(urls.OPML_ROUTE, handlers.opml, name="opml"),
+        web.get(urls.TOPIC_PAGE_ROUTE, handlers.topic_page, name="topic_page"),
         web.get(urls.API_TOPICS_ROUTE, handlers.api_topics, name="api_topics"),
         web.get(urls.HEALTH_ROUTE, handlers.healthz, name="healthz"),
         web.get(urls.READY_ROUTE, handlers.readyz, name="readyz"),

@@ -43,19 +43,30 @@ def test_autodiscovery_for_every_topic() -> None:
 
 
 def test_topic_entry() -> None:
-    page = parse_html(render([make_topic(count=12)]))
+    page_url = f"{PUBLIC_URL}topics/economy"
+    page = parse_html(render([make_topic(count=12, page_url=page_url)]))
     section = page.get_element_by_id(anchor_for("economy"))
     text = section.text_content()
     assert "اقتصاد" in text
     assert "أخبار الاقتصاد والطاقة" in text
     assert "12 مقالة" in text
-    assert "2026-03-01 09:30 UTC" in text
+    assert "1 مارس 2026، 09:30 بتوقيت غرينتش" in text
     assert section.xpath(".//time/@datetime") == ["2026-03-01T09:30:00+00:00"]
     assert {link.get("href") for link in section.iter("a")} == {
+        page_url,
         f"{PUBLIC_URL}topics/economy.atom",
         f"{PUBLIC_URL}topics/economy.json",
     }
+    # the heading names the topic and links to its page
+    assert [a.get("href") for a in section.xpath("h2/a")] == [page_url]
+    assert section.findtext("h2/a/bdi") == "اقتصاد"
     assert page.xpath(f"//a[@href='{OPML_URL}']")
+
+
+def test_topic_without_a_page_has_a_plain_heading() -> None:
+    section = parse_html(render([make_topic()])).get_element_by_id(anchor_for("economy"))
+    assert section.xpath("h2/a") == []
+    assert section.findtext("h2/bdi") == "اقتصاد"
 
 
 def test_topic_never_updated_and_no_topics() -> None:
@@ -95,5 +106,5 @@ def test_count_phrase(count: int, phrase: str) -> None:
 def test_updated_is_shown_in_utc() -> None:
     moscow = datetime(2026, 3, 1, 12, 30, tzinfo=timezone(timedelta(hours=3)))
     text = parse_html(render([make_topic(updated=moscow)])).text_content()
-    assert "2026-03-01 09:30 UTC" in text
+    assert "1 مارس 2026، 09:30 بتوقيت غرينتش" in text
     assert moscow.astimezone(UTC).hour == 9

@@ -151,7 +151,8 @@ async def test_chromium_renders_the_index_right_to_left_with_working_subscribe_l
     document = html.fromstring(dom)
     assert document.get("dir") == "rtl" and document.get("lang") == "ar"
     hrefs = {element.get("href") for element in document.xpath("//a[@href] | //link[@href]")}
-    assert len(hrefs) == 2 * len(listed) + 1  # Atom and JSON per topic, and the OPML list
+    # its page, Atom and JSON per topic, and the OPML list
+    assert len(hrefs) == 3 * len(listed) + 1
     for href in sorted(hrefs):
         assert href.startswith(base + "/"), href
         response, body = await get(http, href)
@@ -161,5 +162,7 @@ async def test_chromium_renders_the_index_right_to_left_with_working_subscribe_l
             assert not feedparser.parse(body).bozo
         elif href.endswith(".json"):
             assert_clean_json_feed(body)
+        elif "/topics/" in href:
+            assert response.content_type == "text/html"
         else:
             assert etree.fromstring(body).tag == "opml"
