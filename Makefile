@@ -34,6 +34,7 @@ check-config: $(VENV)/.installed
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check feedsvc tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy

@@ -2,9 +2,11 @@
 
 The package is laid out by pipeline stage::
 
-    fetch → discover/extract → normalize → dedupe → topics → store → render → web
+    fetch → discover/extract → normalize → dedupe → topics → store → render → publish → web
 
-``pipeline`` wires the stages together; ``scheduler`` only ticks it.
+``pipeline`` wires the stages together for one poll; ``scheduler`` only ticks it;
+``service`` builds every part from the settings, and ``changes`` carries "these topics
+changed" from the pipeline and topic reloads to the feed cache and WebSub.
 """
 
 __version__ = "0.1.0"

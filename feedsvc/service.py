@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from feedsvc.changes import LocalChanges
@@ -34,9 +35,11 @@ from feedsvc.fetch.hosts import explicitly_private
 from feedsvc.livetopics import LiveTopics
 from feedsvc.metrics import Metrics
 from feedsvc.pipeline import Pipeline
-from feedsvc.publish import FeedCache, HubPublisher, PublicUrls
 from feedsvc.scheduler import Poller, start_scheduler
 from feedsvc.store import Store, store_for_url
+
+if TYPE_CHECKING:  # imported when serving: a poll loads no renderer
+    from feedsvc.publish import FeedCache, HubPublisher
 
 # atom:updated of a feed that has never had an entry: a fixed date, never the render time
 EMPTY_FEED_UPDATED = datetime(2026, 1, 1, tzinfo=UTC)
@@ -94,8 +97,11 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
         poller = Poller(pipeline=pipeline, store=store, sources=settings.sources,
                         settings=settings.scheduler, clock=clock, metrics=metrics)
         stack.push_async_callback(poller.drain, DRAIN_SECONDS)
-        feeds = hub = None
+        feeds: FeedCache | None = None
+        hub: HubPublisher | None = None
         if serving:
+            from feedsvc.publish import HubPublisher, PublicUrls
+
             feeds = _feed_cache(settings, store, topics, clock)
             changes.subscribe(feeds.invalidate)  # first: the hub is told of a fresh feed
             if settings.server.hub_url:
@@ -114,6 +120,8 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
 
 
 def _feed_cache(settings: Settings, store: Store, topics: LiveTopics, clock: Clock) -> FeedCache:
+    from feedsvc.publish import FeedCache
+
     interval = min((s.interval for s in settings.sources), default=timedelta(minutes=5))
     return FeedCache(store, topics, settings.server, clock, EMPTY_FEED_UPDATED,
                      max_age=int(interval.total_seconds()))

@@ -8,6 +8,7 @@ so the locking and the wrapping of :mod:`sqlite3` errors as
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -30,15 +31,30 @@ class SQLiteConnection:
         self._write_lock = asyncio.Lock()
 
     async def open(self) -> None:
+        """Open (creating the file, never its folder: a mistyped path must not start an
+        empty store elsewhere) and migrate; ``StoreError`` names the file and why."""
+        if not self.path.parent.is_dir():
+            raise StoreError(f"cannot open {self.path}: the folder {self.path.parent} "
+                             "does not exist")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = await aiosqlite.connect(self.path, isolation_level=None)
             for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
                            "busy_timeout=5000"):
                 await self._db.execute(f"PRAGMA {pragma}")
             await self._migrate()
         except (sqlite3.Error, OSError) as exc:
+            await self._abandon()
             raise StoreError(f"cannot open {self.path}: {exc}") from exc
+        except BaseException:  # cancelled while opening: the connection's thread must end too
+            await self._abandon()
+            raise
+
+    async def _abandon(self) -> None:
+        """Close a connection that failed to open; its thread would keep the process alive."""
+        db, self._db = self._db, None
+        if db is not None:
+            with contextlib.suppress(sqlite3.Error, ValueError):
+                await db.close()
 
     async def close(self) -> None:
         async with self._write_lock:  # let the write in flight finish
