@@ -11,7 +11,7 @@ CONTAINER_BASE ?= ../shared/tools/container-base.sh
 # docker format keeps the HEALTHCHECK, which the OCI image format has no field for.
 PODMAN_BUILD ?= podman build --isolation chroot --network host --format docker
 
-.PHONY: run test demo lint typecheck bench check-config image clean
+.PHONY: run test demo lint typecheck bench check-config image smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,10 @@ image:
 	  echo "make image: cannot pull $(BASE_IMAGE) and $(CONTAINER_BASE) is missing" >&2; exit 1; \
 	fi
 	$(PODMAN_BUILD) -t $(IMAGE) -f Containerfile .
+
+# Builds the image, then runs the demo in it and checks feeds, user and SIGTERM.
+smoke:
+	$(PYTHON) tests/container/smoke.py --image $(IMAGE)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
