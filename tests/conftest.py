@@ -28,7 +28,7 @@ from feedsvc.service import Service, open_service
 from feedsvc.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED_TOPICS = ROOT / "config" / "topics.toml"
+SHIPPED_TOPICS = ROOT / "feedsvc" / "topics" / "shipped.toml"
 # The replica's newest articles are from late November 2026; "now" sits just after them.
 REPLICA_NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 
