@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -169,8 +170,7 @@ async def _topics_try(settings: Settings, query: str, exclude: str | None, limit
         return _failed(exc)
     finally:
         await store.close()
-    print("\n".join(trial_lines(result)))
-    return 0
+    return _print_lines(trial_lines(result))
 
 
 async def _topics_diff(settings: Settings, candidate_file: Path) -> int:
@@ -187,8 +187,7 @@ async def _topics_diff(settings: Settings, candidate_file: Path) -> int:
         return _failed(exc)
     finally:
         await store.close()
-    print("\n".join(diff_lines(diff)))
-    return 0
+    return _print_lines(diff_lines(diff))
 
 
 async def _open_existing_store(settings: Settings) -> Store:
@@ -197,8 +196,20 @@ async def _open_existing_store(settings: Settings) -> Store:
     store = store_for_url(settings.storage.url)
     if isinstance(store, SQLiteStore) and not store.path.is_file():
         raise StoreError(f"no database at {store.path} (storage.url): poll first, or pass --config")
-    await store.open()
+    try:
+        await store.open()
+    except StoreError:
+        await store.close()  # a failed open may leave the connection's thread running
+        raise
     return store
+
+
+def _print_lines(lines: list[str]) -> int:
+    try:
+        print("\n".join(lines), flush=True)
+    except BrokenPipeError:  # the reader (head, less) had enough: no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
 
 
 def _failed(exc: ConfigError | StoreError) -> int:

@@ -258,7 +258,7 @@ def diff_lines(diff: TopicsDiff) -> list[str]:
     lines = [] if diff.changes else ["no topic added, changed or removed"]
     for change in diff.changes:
         lines.append(f"{change.kind:<8} {change.slug}: would add {change.added}, remove "
-                     f"{change.removed} (now {change.before}, then {change.after} articles)")
+                     f"{change.removed} (now {change.before} articles, then {change.after})")
         lines += [f"    + {e.article_id}  {e.title}" for e in change.added_examples]
         lines += [f"    - {e.article_id}  {e.title}" for e in change.removed_examples]
     if diff.unchanged:

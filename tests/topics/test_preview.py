@@ -170,7 +170,7 @@ def test_diff_counts_what_the_backfill_adds_and_removes_with_newest_examples() -
     sport = by_slug["sport"]
     assert (sport.kind, sport.added, sport.removed, sport.after) == ("removed", 0, 1, 0)
     lines = diff_lines(result)
-    assert lines[0] == "added    oil: would add 1, remove 0 (now 0, then 1 articles)"
+    assert lines[0] == "added    oil: would add 1, remove 0 (now 0 articles, then 1)"
     assert lines[1] == "    + rt-arabic:1900009  أسعار النفط"
     assert "    - rt-arabic:1900010  غارات على غزة" in lines
 
