@@ -2,10 +2,10 @@
 
 Both read the stored articles once and answer frozen values the command line prints::
 
-    topic = adhoc_topic("غزة AND رفح", exclude=None)      # TopicConfigError: query:1:5: reason
-    trial = await run_trial(store, topic, now=now, limit=20)
+    topic = adhoc_topic("غزة AND (رفح", exclude=None)  # TopicConfigError: query:1:9: reason
+    trial = await run_trial(store, topic, now=now, limit=20)   # → trial_lines(trial)
     plan = plan_changes(current_topics, candidate_topics)
-    diff = await run_diff(store, plan)
+    diff = await run_diff(store, plan)                         # → diff_lines(diff)
 
 The counting itself is pure: ``QueryTrial`` and ``MembershipDiff`` take one article at
 a time (the store iterates asynchronously, so they are fed, not handed a list) and
