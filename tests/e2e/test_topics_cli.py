@@ -19,7 +19,6 @@ from feedsvc.errors import TopicConfigError
 from feedsvc.replica import ReplicaSite
 from feedsvc.store import Store
 from feedsvc.topics import parse_topics
-from feedsvc.web.keys import POLLER, STORE, TOPICS
 from tests.conftest import REPLICA_NOW, SHIPPED_TOPICS, settings_for
 
 pytestmark = pytest.mark.slow
@@ -69,11 +68,11 @@ async def polled(replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path) -> An
     topics_file.write_text(SHIPPED_TOPICS.read_text(encoding="utf-8"), encoding="utf-8")
     settings = settings_for(replica.base_url, tmp_path, topics_file=topics_file,
                             backfill_max_age=timedelta(days=30), max_pages_per_poll=200)
-    app, _, _ = await serve_feedsvc(settings)
-    report = await app[POLLER].poll(settings.sources[0])
+    service, _, _ = await serve_feedsvc(settings)
+    report = await service.poller.poll(settings.sources[0])
     assert report.new > 40 and report.page_errors == 0
     config = write_config(tmp_path, topics_file, tmp_path / "feedsvc.db")
-    return app, config, topics_file
+    return service, config, topics_file
 
 
 async def members(store: Store, slug: str) -> list[Any]:
@@ -87,9 +86,9 @@ def shipped(slug: str) -> dict[str, Any]:
 
 async def test_try_finds_what_the_saved_topic_holds_newest_first_with_fourteen_days(
         polled: Any) -> None:
-    app, config, _ = polled
+    service, config, _ = polled
     gaza = shipped("gaza")
-    stored = await members(app[STORE], "gaza")
+    stored = await members(service.store, "gaza")
     assert len(stored) > 3
     ran = await feedsvc("topics", "try", gaza["query"], "--exclude", gaza["exclude"],
                         "--limit", "3", "--now", NOW_ARG, "--config", str(config))
@@ -125,8 +124,8 @@ async def test_try_reads_arabic_spellings_alike_and_ends_the_days_at_nows_utc_da
 
 
 async def test_diff_figures_are_what_the_reload_then_changes(polled: Any) -> None:
-    app, config, topics_file = polled
-    store = app[STORE]
+    service, config, topics_file = polled
+    store = service.store
     head, *tables = topics_file.read_text(encoding="utf-8").split("[[topics]]\n")
     edits = {
         "gaza": lambda t: t.replace('exclude = "section:sport"',
@@ -146,7 +145,7 @@ async def test_diff_figures_are_what_the_reload_then_changes(polled: Any) -> Non
     blocks = parse_diff(ran.out)
 
     topics_file.write_text(candidate_text, encoding="utf-8")
-    assert await app[TOPICS].reload()
+    assert await service.topics.reload()
     after = {slug: {a.id: a.title for a in await members(store, slug)} for slug in slugs}
     kinds = {"gaza": "changed", "sport": "changed", "economy-sanctions": "removed",
              "lavrov": "added"}
