@@ -1,4 +1,4 @@
-"""The ``feedsvc`` command: serve, poll, check-config, topics test, demo.
+"""The ``feedsvc`` command: serve, poll, check-config, topics test/try/diff, demo.
 
 Each command runs under ``feedsvc.process.run_until_signalled``: a failed start is
 one line and status 1, a signal at any moment a clean exit with status 0.
@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from feedsvc.config import Settings, default_config_path, load_settings
-from feedsvc.errors import ConfigError
+from feedsvc.errors import ConfigError, StoreError
 from feedsvc.logsetup import configure_logging, get_log
 from feedsvc.process import run_until_signalled
 
 log = get_log("feedsvc.cli")
+
+if TYPE_CHECKING:
+    from feedsvc.store import Store
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,6 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_until_signalled(lambda: _serve(settings))
     if args.command == "poll":
         return run_until_signalled(lambda: _poll(settings))
+    if args.command == "topics" and args.action == "try":
+        now = args.now or datetime.now(UTC)
+        return run_until_signalled(
+            lambda: _topics_try(settings, args.query, args.exclude, args.limit, now))
+    if args.command == "topics" and args.action == "diff":
+        return run_until_signalled(lambda: _topics_diff(settings, Path(args.file)))
     if args.command == "topics":
         return run_until_signalled(lambda: _topics_test(settings, args.slug, args.limit))
     return 2
@@ -56,11 +68,22 @@ def _parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=help_text)
         command.add_argument("--config", help="settings file (default: $FEEDSVC_CONFIG or "
                              "config/feedsvc.toml)")
-    topics = commands.add_parser("topics", help="topic tools")
-    topics.add_argument("action", choices=["test"])
-    topics.add_argument("slug")
-    topics.add_argument("--config")
-    topics.add_argument("--limit", type=int, default=50, help="matches listed at most")
+    topics = commands.add_parser("topics", help="topic tools").add_subparsers(
+        dest="action", required=True)
+    test = topics.add_parser("test", help="which stored articles a topic matches, and why")
+    test.add_argument("slug")
+    test.add_argument("--limit", type=int, default=50, help="matches listed at most")
+    tried = topics.add_parser("try", help="run a query that is not saved against the stored articles")
+    tried.add_argument("query", help="a query in the topic query language (docs/topics.md)")
+    tried.add_argument("--exclude", help="a query; articles matching it are left out")
+    tried.add_argument("--now", type=_utc_time, help="ISO 8601 time the last 14 days end at "
+                       "(default: the current time; without an offset, UTC)")
+    tried.add_argument("--limit", type=_count, default=50, help="matches listed at most")
+    diff = topics.add_parser("diff", help="what a candidate topics file would change in each feed")
+    diff.add_argument("file", help="the candidate topics file")
+    for action in (test, tried, diff):
+        action.add_argument("--config", help="settings file (default: $FEEDSVC_CONFIG or "
+                            "config/feedsvc.toml)")
     demo = commands.add_parser("demo", help="serve the offline replica and feedsvc polling it")
     demo.add_argument("--port", type=int, default=8080)
     demo.add_argument("--replica-port", type=int, default=8081)
@@ -111,15 +134,13 @@ async def _poll(settings: Settings) -> int:
 
 
 async def _topics_test(settings: Settings, slug: str, limit: int) -> int:
-    from feedsvc.store import store_for_url
     from feedsvc.topics import compile_topics, load_topics
     topics = {t.slug: t for t in load_topics(settings.topics_file)}
     if slug not in topics:
         print(f"no topic {slug!r} in {settings.topics_file}", file=sys.stderr)
         return 1
     index = compile_topics((topics[slug],))
-    store = store_for_url(settings.storage.url)
-    await store.open()
+    store = await _open_existing_store(settings)
     shown = 0
     try:
         async for article in store.iter_articles():
@@ -132,3 +153,79 @@ async def _topics_test(settings: Settings, slug: str, limit: int) -> int:
         await store.close()
     print(f"{shown} article(s) match {slug!r}")
     return 0
+
+
+async def _topics_try(settings: Settings, query: str, exclude: str | None, limit: int,
+                      now: datetime) -> int:
+    from feedsvc.preview import run_trial
+    from feedsvc.topics.preview import adhoc_topic, trial_lines
+    try:
+        topic = adhoc_topic(query, exclude)
+        store = await _open_existing_store(settings)
+    except (ConfigError, StoreError) as exc:
+        return _failed(exc)
+    try:
+        result = await run_trial(store, topic, now=now, limit=limit)
+    except StoreError as exc:
+        return _failed(exc)
+    finally:
+        await store.close()
+    return _print_lines(trial_lines(result))
+
+
+async def _topics_diff(settings: Settings, candidate_file: Path) -> int:
+    from feedsvc.preview import run_diff
+    from feedsvc.topics import load_topics
+    from feedsvc.topics.preview import diff_lines, plan_changes
+    try:
+        plan = plan_changes(load_topics(settings.topics_file), load_topics(candidate_file))
+        store = await _open_existing_store(settings)
+    except (ConfigError, StoreError) as exc:
+        return _failed(exc)
+    try:
+        diff = await run_diff(store, plan)
+    except StoreError as exc:
+        return _failed(exc)
+    finally:
+        await store.close()
+    return _print_lines(diff_lines(diff))
+
+
+async def _open_existing_store(settings: Settings) -> Store:
+    """The store of ``settings``, opened; a preview never creates a database."""
+    from feedsvc.store import SQLiteStore, store_for_url
+    store = store_for_url(settings.storage.url)
+    if isinstance(store, SQLiteStore) and not store.path.is_file():
+        raise StoreError(f"no database at {store.path} (storage.url): poll first, or pass --config")
+    await store.open()
+    return store
+
+
+def _print_lines(lines: list[str]) -> int:
+    try:
+        print("\n".join(lines), flush=True)
+    except BrokenPipeError:  # the reader (head, less) had enough: no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def _failed(exc: ConfigError | StoreError) -> int:
+    for problem in exc.problems if isinstance(exc, ConfigError) else [str(exc)]:
+        print(problem, file=sys.stderr)
+    return 1
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number, 0 or more")
+    return int(text)
+
+
+def _utc_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time, e.g. "
+                                         "2026-11-29T09:00:00Z") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
