@@ -5,7 +5,8 @@
 Polls the offline replica once into a temporary database, then runs two servers in
 subprocesses on 127.0.0.1:
 
-- ``feedsvc``  the real app (``create_app``, no scheduler) on that database;
+- ``feedsvc``  the real app (``open_service`` without the scheduler, ``http_server``) on
+               that database;
 - ``bare``     a bare aiohttp handler that sends the same body and the same headers
                (ETag, Last-Modified, Cache-Control, Vary, CORS), and answers 304 with
                them when If-None-Match equals the ETag: the least any handler does to
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -73,19 +75,13 @@ def settings(data: Path, source_url: str, public_url: str) -> Settings:
 
 async def poll_replica(data: Path) -> int:
     from feedsvc.replica import ReplicaSite, serve_replica
-    from feedsvc.web.app import create_app
-    from feedsvc.web.keys import POLLER
+    from feedsvc.service import open_service
 
     site = ReplicaSite()
     async with serve_replica(site):
         config = settings(data, site.base_url, "http://127.0.0.1:8080")
-        app = create_app(config, run_scheduler=False)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        try:
-            report = await app[POLLER].poll(config.sources[0])
-        finally:
-            await runner.cleanup()
+        async with open_service(config, serving=False, scheduling=False) as service:
+            report = await service.poller.poll(config.sources[0])
     return report.new
 
 
@@ -93,11 +89,19 @@ async def poll_replica(data: Path) -> int:
 
 
 def serve_feedsvc(data: Path, port: int) -> None:
-    from feedsvc.web.app import create_app
+    from feedsvc.service import open_service
+    from feedsvc.web.server import http_server, listen
 
     config = settings(data, "http://127.0.0.1:9", f"http://127.0.0.1:{port}")
-    web.run_app(create_app(config, run_scheduler=False), host="127.0.0.1", port=port,
-                access_log=None, print=None)
+
+    async def serve() -> None:
+        with listen("127.0.0.1", port) as sock:
+            async with open_service(config, scheduling=False) as service, \
+                    http_server(service, sock):
+                await asyncio.Event().wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
 
 
 def serve_bare(body_file: Path, headers_file: Path, port: int) -> None:
