@@ -109,7 +109,7 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
                                    fetcher, metrics, served=topics.known)
                 changes.subscribe(hub.changed)
                 stack.push_async_callback(hub.drain, HUB_DRAIN_SECONDS)
-            await feeds.invalidate(set(topics.topics))  # warm: the first request is a lookup too
+            await stack.enter_async_context(feeds.warming())
             await stack.enter_async_context(topics.watching())
         if scheduling:
             scheduler = start_scheduler(poller, settings.scheduler.tick)

@@ -35,6 +35,10 @@ class ServerSettings:
     feed_size: int = setting(50, "Items in a feed document when the request gives no ?limit=.")
     max_feed_size: int = setting(200, "Largest ?limit= a client may ask for.")
     hub_url: str = setting("", "WebSub hub advertised in feeds and pinged on change; empty: none.")
+    cache_bytes: int = setting(
+        64 * 1024 * 1024, "Bytes of rendered feeds and pages kept in memory (each encoding "
+        "counts); the least recently read go first. A quarter is for pages other than "
+        "the subscription documents.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,8 @@ def _server(settings: Settings) -> Iterator[Problem]:
         yield _problem("server", "feed_size", "must be at least 1")
     if server.max_feed_size < server.feed_size:
         yield _problem("server", "max_feed_size", "must be at least feed_size")
+    if server.cache_bytes < 1024 * 1024:
+        yield _problem("server", "cache_bytes", "must be at least 1048576 (1 MiB)")
     if server.hub_url and not _is_http_url(server.hub_url):
         yield _problem("server", "hub_url", f"{server.hub_url!r} is not an http(s) URL")
 

@@ -2,9 +2,12 @@
 
     urls        PublicUrls and the route patterns: every public URL, built in one place
     cursors     opaque paging cursors (encode_cursor, decode_cursor)
-    feedcache   FeedCache: each topic's feed documents, rendered once a change, kept
-                ready to send (bodies per encoding, ETag, headers); subscribes to the
-                change channel
+    feedcache   FeedCache: each topic's pages, rendered when asked for after a change,
+                single-flight, kept within a byte budget; subscribes to the change channel
+    feedpages   one page of one topic, from the store to a representation
+    representation  a document ready to send: body, ETag, headers; encodings made on
+                first request
+    lru         a cache bounded by bytes
     websub      HubPublisher: announces changed feeds to the WebSub hub through the
                 fetch stage; subscribes to the change channel
 
@@ -12,14 +15,9 @@ Nothing here speaks HTTP to readers: ``feedsvc.web`` maps requests onto these.
 """
 
 from feedsvc.publish.cursors import decode_cursor, encode_cursor
-from feedsvc.publish.feedcache import (
-    ALL_DESCRIPTION,
-    ALL_TITLE,
-    FORMATS,
-    FeedCache,
-    FeedQuery,
-    RenderedFeed,
-)
+from feedsvc.publish.feedcache import FeedCache
+from feedsvc.publish.feedpages import ALL_DESCRIPTION, ALL_TITLE, FORMATS, FeedQuery
+from feedsvc.publish.representation import Representation
 from feedsvc.publish.urls import PublicUrls
 from feedsvc.publish.websub import HubPublisher
 
@@ -31,7 +29,7 @@ __all__ = [
     "FeedQuery",
     "HubPublisher",
     "PublicUrls",
-    "RenderedFeed",
+    "Representation",
     "decode_cursor",
     "encode_cursor",
 ]

@@ -9,7 +9,8 @@ import orjson
 from aiohttp import web
 
 from feedsvc.errors import BadRequest
-from feedsvc.publish import ALL_DESCRIPTION, ALL_TITLE, FORMATS, PublicUrls, RenderedFeed
+from feedsvc.publish import ALL_DESCRIPTION, ALL_TITLE, FORMATS, PublicUrls, Representation
+from feedsvc.publish.representation import encoded
 from feedsvc.render import TopicSummary, render_index, render_opml
 from feedsvc.store import ALL_TOPIC
 from feedsvc.web.keys import FEED_COUNTERS, FEEDS, SERVICE
@@ -43,16 +44,24 @@ async def _cached(request: web.Request, slug: str, fmt: str) -> web.StreamRespon
         rendered = await _lookup_or_render(request, slug, fmt)
     else:
         counters.hit()
-    if _not_modified(request, rendered):
-        response = web.Response(status=304, headers=rendered.not_modified_headers)
-    else:
-        coding = _encoding(request.headers.get("Accept-Encoding", ""))
-        response = web.Response(body=rendered.bodies[coding], headers=rendered.full_headers[coding])
+    response = await _send(request, rendered)
     counters.request(slug, fmt, response.status)
     return response
 
 
-async def _lookup_or_render(request: web.Request, slug: str, fmt: str) -> RenderedFeed:
+async def _send(request: web.Request, rendered: Representation) -> web.Response:
+    """304 when the client's copy is current, else the body in the best encoding it takes
+    (made on first request for that encoding)."""
+    if _not_modified(request, rendered):
+        return web.Response(status=304, headers=rendered.not_modified_headers)
+    coding = _encoding(request.headers.get("Accept-Encoding", ""))
+    body = rendered.bodies.get(coding)
+    if body is None:
+        body = await encoded(rendered, coding)
+    return web.Response(body=body, headers=rendered.full_headers[coding])
+
+
+async def _lookup_or_render(request: web.Request, slug: str, fmt: str) -> Representation:
     """Check the topic and the parameters; then the cache, else render."""
     feeds = request.app[FEEDS]
     if not feeds.known(slug):
@@ -79,7 +88,7 @@ async def preflight(request: web.Request) -> web.Response:
     })
 
 
-def _not_modified(request: web.Request, rendered: RenderedFeed) -> bool:
+def _not_modified(request: web.Request, rendered: Representation) -> bool:
     """RFC 9110 section 13.2.2: If-None-Match decides when present, else If-Modified-Since."""
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
