@@ -1,14 +1,16 @@
 """Read settings: TOML file, then ``FEEDSVC_*`` environment, then validation.
 
 Every problem is collected and reported at once as ``file:line: key: reason``,
-so an operator fixes a broken file in one pass.
+so an operator fixes a broken file in one pass. The file is read within limits
+(``MAX_SETTINGS_BYTES``, and the nesting depth of ``config.tomlfile``), values are
+echoed short, and no problem line shows the user or password of a URL.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
@@ -17,14 +19,19 @@ from typing import Any, get_type_hints
 
 from feedsvc.config.durations import parse_duration
 from feedsvc.config.settings import TABLES, TOP_LEVEL_KEYS, Settings, SourceSettings
+from feedsvc.config.tomlfile import Fault, parse_toml, read_toml_text, redact, short, shown
 from feedsvc.config.validate import validate
 from feedsvc.errors import ConfigError
 from feedsvc.extract.selectors import Selectors, selectors_from_mapping
 from feedsvc.policy import setting_fields
 
 ENV_PREFIX = "FEEDSVC_"
+# The shipped file is under 1 KB and a hundred sources would fit in 50 KB; the limit
+# only stops a wrong file (a log, a database) from being read into memory whole.
+MAX_SETTINGS_BYTES = 1024 * 1024
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]\]?")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*[=.]")
 
 
 def default_config_path() -> Path:
@@ -36,25 +43,42 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     """Load, override from the environment, resolve relative paths and validate."""
     path = path or default_config_path()
     environ = os.environ if environ is None else environ
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}:0: cannot read the file: {exc.strerror or exc}") from exc
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
-        raise ConfigError(f"{path}:{line}: TOML syntax: {exc}") from exc
+    text = read_toml_text(path, MAX_SETTINGS_BYTES, "for a settings file")
+    document = text if isinstance(text, Fault) else parse_toml(text)
+    if isinstance(document, Fault):
+        lines = KeyLines(text if isinstance(text, str) else "")
+        raise ConfigError(redact(_fault_problem(path, document, lines)))
+    assert isinstance(text, str)
     lines = KeyLines(text)
     problems: list[str] = []
     settings = _build(document, path, lines, problems)
     settings = _apply_environment(settings, environ, path, problems)
-    settings = _resolve_paths(settings, path)
+    settings = _resolve_paths(settings, path, problems)
     problems.extend(f"{path}:{lines.find(table, index, key)}: {where}: {reason}"
                     for table, index, key, where, reason in validate(settings))
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError([redact(problem) for problem in problems])
     return settings
+
+
+def _fault_problem(path: Path, fault: Fault, lines: KeyLines) -> str:
+    """``file:line[:column]: reason`` for a file that could not be read as TOML at all."""
+    if fault.line is not None:
+        return f"{path}:{fault.line}:{fault.column or 1}: {fault.reason}"
+    if not fault.keys:
+        return f"{path}: {fault.reason}"
+    where = short(".".join(str(key) for key in fault.keys[:4])) + "…"
+    line = _line_of_keys(fault.keys, lines)
+    return f"{path}:{line}: {where}: {fault.reason}" if line else f"{path}: {where}: {fault.reason}"
+
+
+def _line_of_keys(keys: tuple[str | int, ...], lines: KeyLines) -> int:
+    """The line of a path's first keys (a too-deep document names no line of its own)."""
+    first = str(keys[0])
+    if first == "sources" and len(keys) > 2 and isinstance(keys[1], int):
+        return lines.find("sources", keys[1], str(keys[2]))
+    found = lines.find(first, 0, str(keys[1])) if len(keys) > 1 else 0
+    return found or lines.find("", 0, first) or lines.find(first, 0, "")
 
 
 class KeyLines:
@@ -78,16 +102,13 @@ class KeyLines:
         return self._lines.get((table, index, key)) or self._lines.get((table, index, ""), 0)
 
 
-def _line_from_message(message: str) -> int:
-    found = re.search(r"line (\d+)", message)
-    return int(found.group(1)) if found else 0
-
-
 def _build(document: dict[str, Any], path: Path, lines: KeyLines, problems: list[str]) -> Settings:
     values: dict[str, Any] = {}
     for key, raw in document.items():
         if key in TOP_LEVEL_KEYS:
             values[key] = _convert_field(Settings, key, raw, f"{path}:{lines.find('', 0, key)}: {key}", problems)
+            if values[key] is _INVALID:
+                del values[key]
         elif key == "sources":
             values["sources"] = _build_sources(raw, path, lines, problems)
         elif key in TABLES:
@@ -96,7 +117,7 @@ def _build(document: dict[str, Any], path: Path, lines: KeyLines, problems: list
                 continue
             values[key] = _build_table(TABLES[key], key, 0, raw, path, lines, problems)
         else:
-            problems.append(f"{path}:{lines.find('', 0, key) or lines.find(key, 0, '')}: {key}: unknown key")
+            problems.append(f"{path}:{lines.find('', 0, key) or lines.find(key, 0, '')}: {short(key)}: unknown key")
     return Settings(config_path=path, **values)
 
 
@@ -115,7 +136,7 @@ def _build_table(cls: type, table: str, index: int, raw: dict[str, Any], path: P
     known = {f.name for f in setting_fields(cls)}
     values: dict[str, Any] = {}
     for key, value in raw.items():
-        name = f"{table}[{index}].{key}" if table == "sources" else f"{table}.{key}"
+        name = f"{table}[{index}].{short(key)}" if table == "sources" else f"{table}.{short(key)}"
         where = f"{path}:{lines.find(table, index, key)}: {name}"
         if key not in known:
             problems.append(f"{where}: unknown key")
@@ -143,7 +164,7 @@ def _convert_field(cls: type, key: str, value: Any, where: str, problems: list[s
     try:
         return convert(get_type_hints(cls)[key], value)
     except ValueError as exc:
-        problems.append(f"{where}: {value!r}: {exc}")
+        problems.append(f"{where}: {shown(value)}: {exc}")
         return _INVALID
 
 
@@ -160,15 +181,19 @@ def convert(kind: Any, value: Any) -> Any:
             return int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError("expected a whole number")
+        if not -(2**63) <= value < 2**63:  # TOML's integers are 64-bit
+            raise ValueError("a whole number out of range")
         return value
     if kind is float:
         if isinstance(value, str):
             try:
-                return float(value)
+                value = float(value)
             except ValueError:
                 raise ValueError("expected a number") from None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError("expected a number")
+        if not math.isfinite(value) or abs(value) > 2.0**63:
+            raise ValueError("expected a finite number")
         return float(value)
     if kind is timedelta:
         return parse_duration(value)
@@ -182,17 +207,25 @@ def convert(kind: Any, value: Any) -> Any:
     if kind is Path:
         if not isinstance(value, str) or not value:
             raise ValueError("expected a file path")
-        return Path(value)
+        return Path(_plain(value))
     if kind is str:
         if not isinstance(value, str):
             raise ValueError("expected a string")
-        return value
+        return _plain(value)
     # tuple[str, ...]: a TOML array, or a comma-separated environment value
     if isinstance(value, str):
         value = [part.strip() for part in value.split(",") if part.strip()]
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValueError("expected a list of strings")
-    return tuple(value)
+    return tuple(_plain(item) for item in value)
+
+
+def _plain(text: str) -> str:
+    """``text`` if it holds no control character (a NUL or a newline has no use in any
+    setting, and would break a path, a header or an XML document later)."""
+    if (found := _CONTROL.search(text)) is not None:
+        raise ValueError(f"contains the control character U+{ord(found.group()):04X}")
+    return text
 
 
 def _apply_environment(settings: Settings, environ: Mapping[str, str], path: Path,
@@ -216,7 +249,12 @@ def _apply_environment(settings: Settings, environ: Mapping[str, str], path: Pat
         }
         overrides = {k: v for k, v in overrides.items() if v is not _INVALID}
         if overrides:
-            changes[table] = replace(section, **overrides)
+            try:
+                changes[table] = replace(section, **overrides)
+            except ConfigError as exc:  # a table that checks itself (dedupe, topics)
+                problems.extend(f"environment:0: {ENV_PREFIX}{table.upper()}_"
+                                f"{problem.split(':', 1)[0].rpartition('.')[2].upper()}:"
+                                f"{problem.split(':', 1)[1]}" for problem in exc.problems)
     changes = {k: v for k, v in changes.items() if v is not _INVALID}
     return replace(settings, **changes) if changes else settings
 
@@ -229,14 +267,17 @@ def _convert_env(kind: Any, raw: str, name: str, problems: list[str]) -> Any:
         return _INVALID
 
 
-def _resolve_paths(settings: Settings, path: Path) -> Settings:
+def _resolve_paths(settings: Settings, path: Path, problems: list[str]) -> Settings:
     """Relative paths inside a config file are relative to that file's folder."""
     folder = path.parent
     topics_file = settings.topics_file if settings.topics_file.is_absolute() else folder / settings.topics_file
     url = settings.storage.url
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        db = folder / url.removeprefix("sqlite:///")
-        url = "sqlite:///" + str(db.resolve())
-    return replace(
-        settings, topics_file=topics_file.resolve(), storage=replace(settings.storage, url=url)
-    )
+    try:
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            db = folder / url.removeprefix("sqlite:///")
+            url = "sqlite:///" + str(db.resolve())
+        topics_file = topics_file.resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop (3.12 and older raise RuntimeError)
+        problems.append(f"{path}: cannot resolve a path: {exc}")
+        return settings
+    return replace(settings, topics_file=topics_file, storage=replace(settings.storage, url=url))
