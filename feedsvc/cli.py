@@ -94,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
 def _check_config(settings: Settings) -> int:
     from feedsvc.topics import load_topics
     try:
-        topics = load_topics(settings.topics_file)
+        topics = load_topics(settings.topics_file, settings.topics)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -135,7 +135,7 @@ async def _poll(settings: Settings) -> int:
 
 async def _topics_test(settings: Settings, slug: str, limit: int) -> int:
     from feedsvc.topics import compile_topics, load_topics
-    topics = {t.slug: t for t in load_topics(settings.topics_file)}
+    topics = {t.slug: t for t in load_topics(settings.topics_file, settings.topics)}
     if slug not in topics:
         print(f"no topic {slug!r} in {settings.topics_file}", file=sys.stderr)
         return 1
