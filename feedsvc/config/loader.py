@@ -2,12 +2,13 @@
 
 Every problem is collected and reported at once as ``file:line: key: reason``,
 so an operator fixes a broken file in one pass. The file is read within limits
-(``MAX_SETTINGS_BYTES``, and the nesting depth of ``config.tomlfile``), values are
+(``MAX_SETTINGS_BYTES``, and the nesting depth of ``feedsvc.tomlfile``), values are
 echoed short, and no problem line shows the user or password of a URL.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -19,11 +20,19 @@ from typing import Any, get_type_hints
 
 from feedsvc.config.durations import parse_duration
 from feedsvc.config.settings import TABLES, TOP_LEVEL_KEYS, Settings, SourceSettings
-from feedsvc.config.tomlfile import Fault, parse_toml, read_toml_text, redact, short, shown
 from feedsvc.config.validate import validate
 from feedsvc.errors import ConfigError
 from feedsvc.extract.selectors import Selectors, selectors_from_mapping
 from feedsvc.policy import setting_fields
+from feedsvc.tomlfile import (
+    Fault,
+    one_line,
+    parse_toml,
+    read_toml_text,
+    redact,
+    short,
+    shown,
+)
 
 ENV_PREFIX = "FEEDSVC_"
 # The shipped file is under 1 KB and a hundred sources would fit in 50 KB; the limit
@@ -47,7 +56,7 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     document = text if isinstance(text, Fault) else parse_toml(text)
     if isinstance(document, Fault):
         lines = KeyLines(text if isinstance(text, str) else "")
-        raise ConfigError(redact(_fault_problem(path, document, lines)))
+        raise ConfigError(one_line(redact(_fault_problem(path, document, lines))))
     assert isinstance(text, str)
     lines = KeyLines(text)
     problems: list[str] = []
@@ -57,7 +66,7 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     problems.extend(f"{path}:{lines.find(table, index, key)}: {where}: {reason}"
                     for table, index, key, where, reason in validate(settings))
     if problems:
-        raise ConfigError([redact(problem) for problem in problems])
+        raise ConfigError([one_line(redact(problem)) for problem in problems])
     return settings
 
 
@@ -73,12 +82,16 @@ def _fault_problem(path: Path, fault: Fault, lines: KeyLines) -> str:
 
 
 def _line_of_keys(keys: tuple[str | int, ...], lines: KeyLines) -> int:
-    """The line of a path's first keys (a too-deep document names no line of its own)."""
-    first = str(keys[0])
-    if first == "sources" and len(keys) > 2 and isinstance(keys[1], int):
+    """The line of the deepest header or key of a path that the file names (a document
+    too deep has no line of its own)."""
+    if keys[0] == "sources" and len(keys) > 2 and isinstance(keys[1], int):
         return lines.find("sources", keys[1], str(keys[2]))
-    found = lines.find(first, 0, str(keys[1])) if len(keys) > 1 else 0
-    return found or lines.find("", 0, first) or lines.find(first, 0, "")
+    names = [str(key) for key in keys]
+    for split in range(len(names), 0, -1):  # [a.b.c] then [a.b] c then [a] b
+        table, key = ".".join(names[:split]), names[split] if split < len(names) else ""
+        if line := lines.find(table, 0, key):
+            return line
+    return lines.find("", 0, names[0])
 
 
 class KeyLines:
@@ -110,10 +123,12 @@ def _build(document: dict[str, Any], path: Path, lines: KeyLines, problems: list
             if values[key] is _INVALID:
                 del values[key]
         elif key == "sources":
-            values["sources"] = _build_sources(raw, path, lines, problems)
+            if (sources := _build_sources(raw, path, lines, problems)) is not None:
+                values["sources"] = sources
         elif key in TABLES:
             if not isinstance(raw, dict):
-                problems.append(f"{path}:{lines.find('', 0, key)}: {key}: expected a [{key}] table")
+                line = lines.find("", 0, key) or lines.find(key, 0, "")
+                problems.append(f"{path}:{line}: {key}: expected a [{key}] table")
                 continue
             values[key] = _build_table(TABLES[key], key, 0, raw, path, lines, problems)
         else:
@@ -121,10 +136,12 @@ def _build(document: dict[str, Any], path: Path, lines: KeyLines, problems: list
     return Settings(config_path=path, **values)
 
 
-def _build_sources(raw: Any, path: Path, lines: KeyLines, problems: list[str]) -> tuple[SourceSettings, ...]:
+def _build_sources(raw: Any, path: Path, lines: KeyLines, problems: list[str]
+                   ) -> tuple[SourceSettings, ...] | None:
     if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
-        problems.append(f"{path}:{lines.find('', 0, 'sources')}: sources: expected [[sources]] tables")
-        return ()
+        line = lines.find("", 0, "sources") or lines.find("sources", 0, "")
+        problems.append(f"{path}:{line}: sources: expected [[sources]] tables")
+        return None
     return tuple(
         _build_table(SourceSettings, "sources", index, item, path, lines, problems)
         for index, item in enumerate(raw)
@@ -160,9 +177,15 @@ def _build_table(cls: type, table: str, index: int, raw: dict[str, Any], path: P
 _INVALID = object()
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """The field types of a settings class (evaluating annotations is slow; do it once)."""
+    return get_type_hints(cls)
+
+
 def _convert_field(cls: type, key: str, value: Any, where: str, problems: list[str]) -> Any:
     try:
-        return convert(get_type_hints(cls)[key], value)
+        return convert(_hints(cls)[key], value)
     except ValueError as exc:
         problems.append(f"{where}: {shown(value)}: {exc}")
         return _INVALID
@@ -192,7 +215,9 @@ def convert(kind: Any, value: Any) -> Any:
                 raise ValueError("expected a number") from None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError("expected a number")
-        if not math.isfinite(value) or abs(value) > 2.0**63:
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise ValueError("a number out of range")
+        if not math.isfinite(value):
             raise ValueError("expected a finite number")
         return float(value)
     if kind is timedelta:
@@ -232,7 +257,7 @@ def _apply_environment(settings: Settings, environ: Mapping[str, str], path: Pat
                        problems: list[str]) -> Settings:
     """``FEEDSVC_<TABLE>_<KEY>`` overrides one key of a table; ``FEEDSVC_TOPICS_FILE`` the top level."""
     changes: dict[str, Any] = {}
-    hints = get_type_hints(Settings)
+    hints = _hints(Settings)
     for key in TOP_LEVEL_KEYS:
         name = f"{ENV_PREFIX}{key.upper()}"
         if name in environ:
@@ -241,7 +266,7 @@ def _apply_environment(settings: Settings, environ: Mapping[str, str], path: Pat
         if table == "sources":
             continue  # an array of tables has no unambiguous variable name; edit the file
         section = getattr(settings, table)
-        table_hints = get_type_hints(cls)
+        table_hints = _hints(cls)
         overrides = {
             f.name: _convert_env(table_hints[f.name], environ[name], name, problems)
             for f in setting_fields(cls)

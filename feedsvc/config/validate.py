@@ -19,7 +19,7 @@ from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedsvc.config.settings import Settings, SourceSettings
-from feedsvc.config.tomlfile import shown
+from feedsvc.tomlfile import shown
 
 Problem = tuple[str, int, str, str, str]
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -100,6 +100,8 @@ def _storage(settings: Settings) -> Iterator[Problem]:
     url = settings.storage.url
     if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
         yield _problem("storage", "url", "use sqlite:///path.db or postgresql://…")
+    elif url.startswith("postgres") and _split(url) is None:  # never echoed: it may hold a password
+        yield _problem("storage", "url", "not a valid PostgreSQL URL (bad host or port)")
     elif url.startswith("postgres") and importlib.util.find_spec("asyncpg") is None:
         yield _problem("storage", "url", "a PostgreSQL URL needs asyncpg: install feedsvc[postgres]")
 

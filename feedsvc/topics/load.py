@@ -16,8 +16,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from feedsvc.config.tomlfile import Fault, parse_toml, read_toml_text, short, shown
 from feedsvc.errors import QueryError, TopicConfigError
+from feedsvc.tomlfile import (
+    Fault,
+    one_line,
+    parse_toml,
+    read_toml_text,
+    redact,
+    short,
+    shown,
+)
 from feedsvc.topics.locate import Spot, TableSpots, scan_tables, string_spot
 from feedsvc.topics.model import (
     DEFAULT_LIMITS,
@@ -41,7 +49,7 @@ def load_topics(path: Path, limits: TopicLimits = DEFAULT_LIMITS) -> tuple[Topic
     """The topics defined in ``path``; raises TopicConfigError listing every problem."""
     text = read_toml_text(path, limits.max_file_bytes, "(topics.max_file_bytes)")
     if isinstance(text, Fault):
-        raise TopicConfigError([_fault_problem(str(path), text, [])])
+        raise TopicConfigError([one_line(_fault_problem(str(path), text, []))])
     return parse_topics(text, str(path), limits)
 
 
@@ -49,7 +57,7 @@ def parse_topics(text: str, filename: str, limits: TopicLimits = DEFAULT_LIMITS)
     """The topics defined by TOML ``text``; ``filename`` prefixes each problem."""
     data = parse_toml(text)
     if isinstance(data, Fault):
-        raise TopicConfigError([_fault_problem(filename, data, scan_tables(text)[1])])
+        raise TopicConfigError([one_line(_fault_problem(filename, data, scan_tables(text)[1]))])
     top, tables = scan_tables(text)
     problems = _Problems(filename, text)
     for key in data:
@@ -98,7 +106,7 @@ class _Problems:
     lines: list[str] = field(default_factory=list)
 
     def add(self, spot: Spot, reason: str) -> None:
-        self.lines.append(f"{self.filename}:{spot.line}:{spot.column}: {reason}")
+        self.lines.append(one_line(redact(f"{self.filename}:{spot.line}:{spot.column}: {reason}")))
 
 
 def _read_all(raw_topics: list[dict[str, object]], tables: list[TableSpots], problems: _Problems) -> tuple[Topic, ...]:

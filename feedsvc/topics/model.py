@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from feedsvc.errors import ConfigError
 from feedsvc.policy import setting
+from feedsvc.tomlfile import shown
 from feedsvc.topics.query import MAX_QUERY_CHARS, Query, parse_query
 
 __all__ = [
@@ -129,7 +130,7 @@ def parse_duration(value: object) -> timedelta:
     else:
         match = _DURATION_RE.fullmatch(value.strip())
         if match is None:
-            raise ValueError(f'{value!r} is not a duration such as "7d", "12h" or "90m"')
+            raise ValueError(f'{shown(value)} is not a duration such as "7d", "12h" or "90m"')
         duration = timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2]])
     if duration <= timedelta(0) or duration > MAX_AGE:
         raise ValueError(f"must be more than 0 and at most {MAX_AGE.days} days")

@@ -1,17 +1,19 @@
 """Read a TOML file an operator wrote, within limits: no input crashes or stalls the reader.
 
 ``tomllib`` reads whatever size it is given, parses arrays and inline tables by
-recursion (a few thousand ``[`` reach Python's recursion limit) and builds dotted keys
-into tables of any depth, which later code would recurse through. So, in order:
+recursion (500 ``[`` reach Python's recursion limit), spends time quadratic
+in the number of parts of a dotted key (5,000 parts: 17 s), and builds tables of any
+depth, which later code would recurse through. So, in order:
 
 1. the file must be a regular file no larger than the caller's limit (checked on the
    size the system reports, then on the bytes actually read);
 2. the bytes must be UTF-8 (a fault names the line and column of the first bad byte);
 3. a scan that skips strings and comments measures how deep arrays and inline tables
-   nest, and stops at ``MAX_NESTING`` before ``tomllib`` sees the text;
+   nest and how many dots a key has, and stops past ``MAX_NESTING`` before ``tomllib``
+   sees the text;
 4. ``tomllib`` parses it (its syntax errors keep their line and column);
-5. the parsed document's depth is measured without recursion, which catches deep
-   dotted keys (``a.b.c.… = 1``) that the scan does not count.
+5. the parsed document's depth is measured without recursion, which catches depth
+   built from several headers and keys, each within the limit.
 
 Every fault comes back as a :class:`Fault` value, never raised, for the caller to word
 as ``file:line[:column]: reason``. ``shown`` and ``redact`` make any echoed value short
@@ -27,21 +29,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MAX_NESTING", "Fault", "parse_toml", "read_toml_text", "redact", "shown"]
+__all__ = ["MAX_NESTING", "Fault", "one_line", "parse_toml", "read_toml_text", "redact", "short", "shown"]
 
 # The deepest structure feedsvc's files need is 4 levels ([[sources]] → [sources.selectors]
 # → section_names); 16 leaves room for any honest layout and stays far below the
-# ~300 levels of arrays at which tomllib would hit Python's recursion limit.
+# ~500 levels of arrays at which tomllib hits Python's recursion limit.
 MAX_NESTING = 16
 MAX_SHOWN_CHARS = 80
 
-_SCAN = re.compile(r"'''|\"\"\"|['\"#\[\]{}]")
+_SCAN = re.compile(r"'''|\"\"\"|['\"#\[\]{}.=,\n]")
 _BASIC_BODY = re.compile(r'(?:[^"\\\n]++|\\.)*+')
 _MULTILINE_BASIC_BODY = re.compile(r'(?:[^"\\]++|\\.|"(?!""))*+', re.DOTALL)
 _LITERAL_BODY = re.compile(r"[^'\n]*+")
 _SYNTAX = re.compile(r"(.*) \(at line (\d+), column (\d+)\)", re.DOTALL)
 _LONG_NUMBER = re.compile(r"[0-9][0-9_]{4299,}")
 _USERINFO = re.compile(r"(?<=://)[^\s'\"]*@")
+_LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,15 +115,26 @@ def parse_toml(text: str) -> dict[str, Any] | Fault:
 
 
 def _nesting_fault(text: str) -> Fault | None:
-    """The first ``[``/``{`` that opens level ``MAX_NESTING + 1``, outside strings and comments.
+    """The first ``[``/``{`` that opens level ``MAX_NESTING + 1``, or the first dot past
+    ``MAX_NESTING`` in one dotted key, outside strings and comments.
 
     Table headers count too (``[[topics]]`` is 2 for a moment), which only makes the
-    count higher. The scan agrees with TOML's string and comment rules, so up to the
-    first syntax error it sees exactly the brackets ``tomllib`` would recurse on.
+    count higher. Dots are counted from the last ``=``, ``,``, bracket or line end:
+    outside a key only a number or a time has a dot, and just one. The scan agrees
+    with TOML's string and comment rules, so up to the first syntax error it sees
+    exactly the brackets and dots ``tomllib`` would work on.
     """
-    depth, index = 0, 0
+    depth, dots, index = 0, 0, 0
     while (match := _SCAN.search(text, index)) is not None:
         token, index = match.group(), match.end()
+        if token == ".":
+            dots += 1
+            if dots > MAX_NESTING:
+                return Fault(f"a dotted key of more than {MAX_NESTING + 1} parts: deeper than "
+                             f"the limit of {MAX_NESTING}", *_position(text, match.start()))
+            continue
+        if token in "=,\n[]{}":
+            dots = 0
         if token in "[{":
             depth += 1
             if depth > MAX_NESTING:
@@ -131,7 +145,7 @@ def _nesting_fault(text: str) -> Fault | None:
         elif token == "#":
             end = text.find("\n", index)
             index = len(text) if end < 0 else end
-        else:
+        elif token not in "=,\n":
             index = _string_end(text, index, token)
     return None
 
@@ -191,6 +205,17 @@ def _depth_fault(document: dict[str, Any]) -> Fault | None:
 def redact(text: str) -> str:
     """``text`` with the user and password of any ``scheme://user:pass@host`` cut out."""
     return _USERINFO.sub("…@", text)
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters and line breaks escaped (a quoted key may hold
+    them), so a problem is always one line of a terminal or a log."""
+    return _LINE_BREAKING.sub(_escaped, text)
+
+
+def _escaped(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def shown(value: object) -> str:
