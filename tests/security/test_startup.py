@@ -1,5 +1,6 @@
 """The commands as processes: a bad file stops them with its lines, and a database
-password never leaves the settings (not in errors, /healthz, pages or logs)."""
+password never leaves the settings (not in errors, /healthz, pages or logs). A reload
+is held to the same limits as the start."""
 
 from __future__ import annotations
 
@@ -7,14 +8,19 @@ import asyncio
 import signal
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import orjson
 import pytest
 
+from feedsvc.config import TopicsSettings
 from feedsvc.replica import ReplicaSite
-from tests.conftest import SHIPPED_TOPICS
+from feedsvc.web.keys import TOPICS
+from tests.conftest import SHIPPED_TOPICS, settings_for
 from tests.store.support import create_database, drop_database, server_url
 
 pytestmark = pytest.mark.slow
@@ -137,3 +143,23 @@ async def _poll_until_polled(http: aiohttp.ClientSession, base: str) -> str:
             pass
         await asyncio.sleep(0.05)
     raise AssertionError("the service never finished a poll")
+
+
+async def test_a_reload_over_the_limits_keeps_the_last_good_topics(
+        replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path) -> None:
+    topics_file = tmp_path / "topics.toml"
+    topics_file.write_bytes(SHIPPED_TOPICS.read_bytes())
+    limit = topics_file.stat().st_size + 100
+    settings = replace(settings_for(replica.base_url, tmp_path, topics_file=topics_file),
+                       topics=TopicsSettings(max_file_bytes=limit))
+    app, http, base = await serve_feedsvc(settings)
+    shipped = set(app[TOPICS].topics)
+    topics_file.write_bytes(SHIPPED_TOPICS.read_bytes() + b"#" * 200 + b"\n")
+
+    assert await app[TOPICS].reload() is False
+    size = topics_file.stat().st_size
+    problem = f"{topics_file}: {size} bytes: larger than the limit of {limit} (topics.max_file_bytes)"
+    async with http.get(f"{base}/healthz") as response:
+        health = orjson.loads(await response.read())
+    assert (health["status"], health["config"]["error"]) == ("degraded", problem)
+    assert set(app[TOPICS].topics) == shipped
