@@ -178,7 +178,8 @@ async def _topics_diff(settings: Settings, candidate_file: Path) -> int:
     from feedsvc.topics import load_topics
     from feedsvc.topics.preview import diff_lines, plan_changes
     try:
-        plan = plan_changes(load_topics(settings.topics_file), load_topics(candidate_file))
+        plan = plan_changes(load_topics(settings.topics_file, settings.topics),
+                            load_topics(candidate_file, settings.topics))
         store = await _open_existing_store(settings)
     except (ConfigError, StoreError) as exc:
         return _failed(exc)
