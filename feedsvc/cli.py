@@ -94,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
 def _check_config(settings: Settings) -> int:
     from feedsvc.topics import load_topics
     try:
-        topics = load_topics(settings.topics_file)
+        topics = load_topics(settings.topics_file, settings.topics)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -135,7 +135,7 @@ async def _poll(settings: Settings) -> int:
 
 async def _topics_test(settings: Settings, slug: str, limit: int) -> int:
     from feedsvc.topics import compile_topics, load_topics
-    topics = {t.slug: t for t in load_topics(settings.topics_file)}
+    topics = {t.slug: t for t in load_topics(settings.topics_file, settings.topics)}
     if slug not in topics:
         print(f"no topic {slug!r} in {settings.topics_file}", file=sys.stderr)
         return 1
@@ -178,7 +178,8 @@ async def _topics_diff(settings: Settings, candidate_file: Path) -> int:
     from feedsvc.topics import load_topics
     from feedsvc.topics.preview import diff_lines, plan_changes
     try:
-        plan = plan_changes(load_topics(settings.topics_file), load_topics(candidate_file))
+        plan = plan_changes(load_topics(settings.topics_file, settings.topics),
+                            load_topics(candidate_file, settings.topics))
         store = await _open_existing_store(settings)
     except (ConfigError, StoreError) as exc:
         return _failed(exc)

@@ -27,14 +27,16 @@ from feedsvc.metrics import Metrics
 from feedsvc.models import Article
 from feedsvc.store import ALL_TOPIC, Store
 from feedsvc.topics import Topic, TopicIndex, compile_topics, load_topics
+from feedsvc.topics.model import DEFAULT_LIMITS, TopicLimits
 
 log = get_log("feedsvc.topics")
 
 
 class LiveTopics:
     def __init__(self, path: Path, store: Store, clock: Callable[[], datetime], *,
-                 changes: Changes, metrics: Metrics) -> None:
+                 changes: Changes, metrics: Metrics, limits: TopicLimits = DEFAULT_LIMITS) -> None:
         self.path = path
+        self.limits = limits
         self.store = store
         self.clock = clock
         self.changes = changes
@@ -57,7 +59,7 @@ class LiveTopics:
     async def load(self) -> None:
         """First load at start-up: an invalid file raises (the service refuses to start)."""
         self._mtime = self._stat()
-        topics = load_topics(self.path)
+        topics = load_topics(self.path, self.limits)
         await self._apply(topics)
 
     async def reload(self) -> bool:
@@ -65,7 +67,7 @@ class LiveTopics:
         async with self._lock:
             self._mtime = self._stat()
             try:
-                topics = load_topics(self.path)
+                topics = load_topics(self.path, self.limits)
             except TopicConfigError as exc:
                 self.error = "\n".join(exc.problems)
                 log.error("topics.reload_failed", file=str(self.path), error=self.error)

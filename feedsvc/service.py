@@ -90,7 +90,8 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
         fetcher = await stack.enter_async_context(
             Fetcher(fetch_policy(settings), clock=clock, observer=metrics))
         changes = LocalChanges()
-        topics = LiveTopics(settings.topics_file, store, clock, changes=changes, metrics=metrics)
+        topics = LiveTopics(settings.topics_file, store, clock, changes=changes, metrics=metrics,
+                            limits=settings.topics)
         await topics.load()
         pipeline = Pipeline(store=store, fetcher=fetcher, matcher=lambda: topics, clock=clock,
                             dedupe=settings.dedupe, changes=changes)

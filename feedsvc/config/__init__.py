@@ -17,6 +17,7 @@ from feedsvc.config.settings import (
     Settings,
     SourceSettings,
     StorageSettings,
+    TopicsSettings,
     iter_documented_keys,
 )
 
@@ -29,6 +30,7 @@ __all__ = [
     "Settings",
     "SourceSettings",
     "StorageSettings",
+    "TopicsSettings",
     "default_config_path",
     "iter_documented_keys",
     "load_settings",

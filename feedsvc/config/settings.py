@@ -21,6 +21,7 @@ from feedsvc.dedupe.policy import DedupePolicy
 from feedsvc.extract.selectors import DEFAULT_SELECTORS, Selectors
 from feedsvc.fetch.policy import FetchPolicy
 from feedsvc.policy import setting, setting_fields
+from feedsvc.topics.model import TopicLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,11 @@ class DedupeSettings(DedupePolicy):
 
 
 @dataclass(frozen=True, slots=True)
+class TopicsSettings(TopicLimits):
+    """Limits on the topics file (``topics_file``), checked at start and on every reload."""
+
+
+@dataclass(frozen=True, slots=True)
 class LoggingSettings:
     level: str = setting("INFO", "Log level: DEBUG, INFO, WARNING or ERROR.")
     format: str = setting("text", "Log format: 'text' (key=value) or 'json' (one object a line).")
@@ -114,6 +120,7 @@ class Settings:
     fetch: FetchPolicy = field(default_factory=FetchPolicy)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
+    topics: TopicsSettings = field(default_factory=TopicsSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     sources: tuple[SourceSettings, ...] = field(default_factory=lambda: (SourceSettings(),))
 
@@ -131,6 +138,7 @@ TABLES: dict[str, type] = {
     "fetch": FetchPolicy,
     "scheduler": SchedulerSettings,
     "dedupe": DedupeSettings,
+    "topics": TopicsSettings,
     "logging": LoggingSettings,
     "sources": SourceSettings,
 }

@@ -1,22 +1,41 @@
 """Read the topics file: every problem reported at once as ``file:line:column: reason``.
 
 The file is TOML with one ``[[topics]]`` table per topic (keys in ``docs/topics.md``).
-A TOML syntax error stops reading (``tomllib`` knows only the first); after that every
-topic is checked in full, so one run lists every fault: a bad query points into the
-string at the fault, a duplicate slug at the second ``slug =``.
+It is read within limits (``TopicLimits``: its size and the number of topics; fixed
+lengths of titles, descriptions and queries; the TOML nesting depth), so no file can
+exhaust memory or time. A fault in reading the file (size, encoding, TOML syntax,
+nesting, too many topics) stops there; after that every topic is checked in full, so
+one run lists every fault: a bad query points into the string at the fault, a
+duplicate slug at the second ``slug =``.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 from feedsvc.errors import QueryError, TopicConfigError
+from feedsvc.tomlfile import (
+    Fault,
+    one_line,
+    parse_toml,
+    read_toml_text,
+    redact,
+    short,
+    shown,
+)
 from feedsvc.topics.locate import Spot, TableSpots, scan_tables, string_spot
-from feedsvc.topics.model import Topic, check_limit, check_slug, parse_duration
+from feedsvc.topics.model import (
+    DEFAULT_LIMITS,
+    Topic,
+    TopicLimits,
+    check_length,
+    check_limit,
+    check_slug,
+    parse_duration,
+)
 from feedsvc.topics.query import parse_query
 
 __all__ = ["load_topics", "parse_topics"]
@@ -24,46 +43,60 @@ __all__ = ["load_topics", "parse_topics"]
 REQUIRED = ("slug", "title", "description", "query")
 OPTIONAL = ("exclude", "sections", "sources", "max_age", "limit")
 _SECTION_RE = re.compile(r"[a-z0-9_]+")
-_SYNTAX_RE = re.compile(r"(.*) \(at line (\d+), column (\d+)\)", re.DOTALL)
 
 
-def load_topics(path: Path) -> tuple[Topic, ...]:
+def load_topics(path: Path, limits: TopicLimits = DEFAULT_LIMITS) -> tuple[Topic, ...]:
     """The topics defined in ``path``; raises TopicConfigError listing every problem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TopicConfigError([f"{path}:1:1: cannot read the topics file: {exc}"]) from exc
-    return parse_topics(text, str(path))
+    text = read_toml_text(path, limits.max_file_bytes, "(topics.max_file_bytes)")
+    if isinstance(text, Fault):
+        raise TopicConfigError([one_line(_fault_problem(str(path), text, []))])
+    return parse_topics(text, str(path), limits)
 
 
-def parse_topics(text: str, filename: str) -> tuple[Topic, ...]:
+def parse_topics(text: str, filename: str, limits: TopicLimits = DEFAULT_LIMITS) -> tuple[Topic, ...]:
     """The topics defined by TOML ``text``; ``filename`` prefixes each problem."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise TopicConfigError([_syntax_problem(filename, text, exc)]) from exc
+    data = parse_toml(text)
+    if isinstance(data, Fault):
+        raise TopicConfigError([one_line(_fault_problem(filename, data, scan_tables(text)[1]))])
     top, tables = scan_tables(text)
     problems = _Problems(filename, text)
     for key in data:
         if key != "topics":
-            problems.add(top.get(key, Spot(1, 1)), f"unknown top-level key {key!r} (expected [[topics]] tables)")
+            problems.add(top.get(key, Spot(1, 1)),
+                         f"unknown top-level key {shown(key)} (expected [[topics]] tables)")
     raw_topics = data.get("topics", [])
     if not isinstance(raw_topics, list) or not all(isinstance(t, dict) for t in raw_topics):
         problems.add(top.get("topics", Spot(1, 1)), "'topics' must be written as [[topics]] tables")
         raw_topics = []
+    if len(raw_topics) > limits.max_topics:  # checking each would cost what the limit prevents
+        spot = tables[limits.max_topics].header if len(tables) > limits.max_topics else Spot(1, 1)
+        problems.add(spot, f"{len(raw_topics)} topics: more than the limit of "
+                           f"{limits.max_topics} (topics.max_topics)")
+        raise TopicConfigError(problems.lines)
     topics = _read_all(raw_topics, tables, problems)
     if problems.lines:
         raise TopicConfigError(problems.lines)
     return topics
 
 
-def _syntax_problem(filename: str, text: str, exc: tomllib.TOMLDecodeError) -> str:
-    match = _SYNTAX_RE.fullmatch(str(exc))
-    if match is not None:
-        return f"{filename}:{match[2]}:{match[3]}: {match[1]}"
-    lines = text.splitlines() or [""]
-    reason = str(exc).replace(" (at end of document)", "")
-    return f"{filename}:{len(lines)}:{len(lines[-1]) + 1}: {reason} (at end of file)"
+def _fault_problem(filename: str, fault: Fault, tables: list[TableSpots]) -> str:
+    """``file:line:column: reason`` for a file that could not be read as TOML at all."""
+    if fault.line is not None:
+        return f"{filename}:{fault.line}:{fault.column or 1}: {fault.reason}"
+    if not fault.keys:
+        return f"{filename}: {fault.reason}"
+    path = short("".join(f"[{key}]" if isinstance(key, int) else f".{key}" for key in fault.keys[:4]))
+    where = f"{path.lstrip('.')}…: {fault.reason}"
+    spot = _spot_of_keys(fault.keys, tables)
+    return f"{filename}:{spot.line}:{spot.column}: {where}" if spot else f"{filename}: {where}"
+
+
+def _spot_of_keys(keys: tuple[str | int, ...], tables: list[TableSpots]) -> Spot | None:
+    """Where ``topics[n].key…`` is written, as near as the scanner knows."""
+    if len(keys) < 2 or keys[0] != "topics" or not isinstance(keys[1], int) or keys[1] >= len(tables):
+        return None
+    table = tables[keys[1]]
+    return table.values.get(str(keys[2]), table.header) if len(keys) > 2 else table.header
 
 
 @dataclass(slots=True)
@@ -73,7 +106,7 @@ class _Problems:
     lines: list[str] = field(default_factory=list)
 
     def add(self, spot: Spot, reason: str) -> None:
-        self.lines.append(f"{self.filename}:{spot.line}:{spot.column}: {reason}")
+        self.lines.append(one_line(redact(f"{self.filename}:{spot.line}:{spot.column}: {reason}")))
 
 
 def _read_all(raw_topics: list[dict[str, object]], tables: list[TableSpots], problems: _Problems) -> tuple[Topic, ...]:
@@ -85,7 +118,8 @@ def _read_all(raw_topics: list[dict[str, object]], tables: list[TableSpots], pro
         slug = raw.get("slug")
         if isinstance(slug, str) and slug in first_slug_line:
             where = first_slug_line[slug]
-            problems.add(spots.values.get("slug", spots.header), f"duplicate slug {slug!r} (first defined on line {where})")
+            problems.add(spots.values.get("slug", spots.header),
+                         f"duplicate slug {shown(slug)} (first defined on line {where})")
         elif isinstance(slug, str):
             first_slug_line[slug] = spots.values.get("slug", spots.header).line
         if topic is not None:
@@ -107,7 +141,7 @@ class _TopicReader:
         spot = self.spots.values.get(key, self.spots.header) if key else self.spots.header
         if offset is not None:
             spot = string_spot(self.problems.text, spot, offset)
-        self.problems.add(spot, f"{key}: {reason}" if key else reason)
+        self.problems.add(spot, f"{short(key)}: {reason}" if key else reason)
 
     def read(self) -> Topic | None:
         for key in self.raw:
@@ -136,6 +170,9 @@ class _TopicReader:
         if not isinstance(value, str) or not value.strip():
             self.fail(key, "must be a non-empty string")
             return None
+        if (reason := check_length(key, value)) is not None:
+            self.fail(key, reason)
+            return None
         return value
 
     def query(self, key: str) -> str | None:
@@ -156,7 +193,7 @@ class _TopicReader:
             return ()
         for name in value if section else ():
             if not _SECTION_RE.fullmatch(name):
-                self.fail(key, f"{name!r} is not a section key (a-z, 0-9, _), e.g. 'middle_east'")
+                self.fail(key, f"{shown(name)} is not a section key (a-z, 0-9, _), e.g. 'middle_east'")
         return tuple(value)
 
     def duration(self) -> timedelta | None:

@@ -1,8 +1,13 @@
-"""The ``Topic`` value and the checks on its plain fields (slug, duration, limit).
+"""The ``Topic`` value, the checks on its plain fields (slug, duration, limit) and the
+limits on a topics file.
 
 A ``Topic`` parses its ``query`` and ``exclude`` when it is built, so a Topic that
 exists always has valid query trees (``parsed_query``, ``parsed_exclude``); building
 one from a bad query raises ``QueryError``.
+
+The limits bound what one file can cost at start-up and on every reload (parsing,
+compiling, memory) and what one topic can cost on every page that lists it. The
+defaults and how they were chosen are in ``docs/operations.md`` ("Hardening").
 """
 
 from __future__ import annotations
@@ -11,18 +16,33 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from feedsvc.topics.query import Query, parse_query
+from feedsvc.errors import ConfigError
+from feedsvc.policy import setting
+from feedsvc.tomlfile import shown
+from feedsvc.topics.query import MAX_QUERY_CHARS, Query, parse_query
 
 __all__ = [
+    "DEFAULT_LIMITS",
+    "MAX_DESCRIPTION_CHARS",
     "MAX_LIMIT",
+    "MAX_QUERY_CHARS",
+    "MAX_TITLE_CHARS",
     "RESERVED_SLUGS",
     "Topic",
+    "TopicLimits",
+    "check_length",
     "check_limit",
     "check_slug",
     "parse_duration",
 ]
 
 MAX_LIMIT = 500
+# A feed title is a line in a reader's list; a description, a sentence or two under it.
+# Both are rendered into every feed document and into the index page for every request.
+MAX_TITLE_CHARS = 200
+MAX_DESCRIPTION_CHARS = 1000
+_TEXT_LIMITS = {"title": MAX_TITLE_CHARS, "description": MAX_DESCRIPTION_CHARS,
+                "query": MAX_QUERY_CHARS, "exclude": MAX_QUERY_CHARS}
 MAX_AGE = timedelta(days=366)
 RESERVED_SLUGS = frozenset({"all"})
 _SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -53,6 +73,38 @@ class Topic:
         object.__setattr__(self, "parsed_exclude", excluded)
 
 
+@dataclass(frozen=True, slots=True)
+class TopicLimits:
+    """How large a topics file may be; the settings' ``[topics]`` table (invalid values
+    raise ``ConfigError``)."""
+
+    max_file_bytes: int = setting(
+        8 * 1024 * 1024,
+        "Largest topics file read, in bytes; a larger one is refused (at start and on reload).",
+    )
+    max_topics: int = setting(
+        20_000, "Most [[topics]] tables a topics file may hold; more are refused."
+    )
+
+    def __post_init__(self) -> None:
+        problems = [f"topics.{name}: {value!r}: must be at least 1"
+                    for name, value in (("max_file_bytes", self.max_file_bytes),
+                                        ("max_topics", self.max_topics)) if value < 1]
+        if problems:
+            raise ConfigError(problems)
+
+
+DEFAULT_LIMITS = TopicLimits()
+
+
+def check_length(key: str, value: str) -> str | None:
+    """The reason ``value`` is too long for the topic key ``key``, or None."""
+    limit = _TEXT_LIMITS.get(key)
+    if limit is None or len(value) <= limit:
+        return None
+    return f"{len(value)} characters: longer than the limit of {limit}"
+
+
 def check_slug(slug: str) -> str | None:
     """The reason ``slug`` cannot name a feed, or None when it can."""
     if slug in RESERVED_SLUGS:
@@ -72,11 +124,13 @@ def parse_duration(value: object) -> timedelta:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValueError('must be a duration such as "7d", "12h", "90m" or whole seconds')
     if isinstance(value, int):
+        if not 0 < value <= MAX_AGE.total_seconds():  # before timedelta(), which overflows
+            raise ValueError(f"must be more than 0 and at most {MAX_AGE.days} days")
         duration = timedelta(seconds=value)
     else:
         match = _DURATION_RE.fullmatch(value.strip())
         if match is None:
-            raise ValueError(f'{value!r} is not a duration such as "7d", "12h" or "90m"')
+            raise ValueError(f'{shown(value)} is not a duration such as "7d", "12h" or "90m"')
         duration = timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2]])
     if duration <= timedelta(0) or duration > MAX_AGE:
         raise ValueError(f"must be more than 0 and at most {MAX_AGE.days} days")
@@ -88,5 +142,6 @@ def check_limit(value: object) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int):
         return "limit must be an integer"
     if not 1 <= value <= MAX_LIMIT:
-        return f"limit must be between 1 and {MAX_LIMIT}, not {value}"
+        shown = value if value.bit_length() <= 64 else "a number too large"
+        return f"limit must be between 1 and {MAX_LIMIT}, not {shown}"
     return None

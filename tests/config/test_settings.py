@@ -60,8 +60,7 @@ def test_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
 
 def test_syntax_error_gives_file_and_line(tmp_path: Path) -> None:
     path = write(tmp_path, '[server]\nport = 8080\nhost = "unclosed\n')
-    [problem] = problems_of(path)
-    assert problem.startswith(f"{path}:3: TOML syntax:")
+    assert problems_of(path) == [f"{path}:3:17: Illegal character '\\n'"]
 
 
 def test_every_problem_is_reported_at_once_with_its_line(tmp_path: Path) -> None:
@@ -98,7 +97,7 @@ def test_unknown_table_and_wrong_types(tmp_path: Path) -> None:
 
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     [problem] = problems_of(tmp_path / "absent.toml")
-    assert problem.startswith(f"{tmp_path / 'absent.toml'}:0: cannot read the file")
+    assert problem == f"{tmp_path / 'absent.toml'}: cannot read the file: No such file or directory"
 
 
 @pytest.mark.parametrize(("text", "seconds"), [

@@ -9,6 +9,13 @@ import pytest
 
 from feedsvc.errors import TopicConfigError
 from feedsvc.topics import compile_topics, load_topics, parse_topics
+from feedsvc.topics.model import (
+    DEFAULT_LIMITS,
+    MAX_DESCRIPTION_CHARS,
+    MAX_QUERY_CHARS,
+    MAX_TITLE_CHARS,
+    TopicLimits,
+)
 
 CONFIG = Path(__file__).parents[2] / "config" / "topics.toml"
 
@@ -157,3 +164,90 @@ def test_load_topics_reports_the_path(tmp_path: Path) -> None:
     with pytest.raises(TopicConfigError) as caught:
         load_topics(path)
     assert caught.value.problems == [f"{path}:6:16: query: expected a term after 'OR', found the end of the query"]
+
+
+def load_problems(path: Path, limits: TopicLimits = DEFAULT_LIMITS) -> list[str]:
+    with pytest.raises(TopicConfigError) as caught:
+        load_topics(path, limits)
+    return caught.value.problems
+
+
+def topic_table(number: int) -> str:
+    return f'[[topics]]\nslug = "t{number}"\ntitle = "t"\ndescription = "d"\nquery = "غزة"\n\n'
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    path = tmp_path / "topics.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    size = path.stat().st_size
+    assert load_problems(path, TopicLimits(max_file_bytes=size - 1)) == [
+        f"{path}: {size} bytes: larger than the limit of {size - 1} (topics.max_file_bytes)"]
+    assert len(load_topics(path, TopicLimits(max_file_bytes=size))) == 1
+
+
+def test_more_topics_than_the_limit_are_refused_at_the_first_one_over(tmp_path: Path) -> None:
+    path = tmp_path / "topics.toml"
+    path.write_text("".join(topic_table(n) for n in range(4)), encoding="utf-8")
+    assert load_problems(path, TopicLimits(max_topics=3)) == [
+        f"{path}:19:1: 4 topics: more than the limit of 3 (topics.max_topics)"]
+    assert len(load_topics(path, TopicLimits(max_topics=4))) == 4
+
+
+@pytest.mark.parametrize(("key", "limit"), [
+    ("title", MAX_TITLE_CHARS), ("description", MAX_DESCRIPTION_CHARS),
+    ("query", MAX_QUERY_CHARS), ("exclude", MAX_QUERY_CHARS),
+])
+def test_texts_longer_than_their_limit_name_the_length_and_the_limit(key: str, limit: int) -> None:
+    def topic(text: str) -> str:  # the key under test on line 6, its value at column len(key) + 4
+        fields = {"slug": '"a"', "title": '"t"', "description": '"d"', "query": '"غزة"'}
+        fields.pop(key, None)
+        return "[[topics]]\n" + "".join(f"{k} = {v}\n" for k, v in fields.items()) + \
+            "\n" * (4 - len(fields)) + f'{key} = "{text}"\n'
+
+    assert len(parse_topics(topic("ب" * limit), "topics.toml")) == 1
+    assert problems(topic("ب" * (limit + 1))) == [
+        f"topics.toml:6:{len(key) + 4}: {key}: {limit + 1} characters: longer than the limit of {limit}"]
+
+
+def test_a_huge_description_costs_nothing_but_its_reading() -> None:
+    text = GOOD.replace('description = "أخبار قطاع غزة"', 'description = "' + "و" * 5_000_000 + '"')
+    assert problems(text) == ["topics.toml:5:15: description: 5000000 characters: longer than the limit of 1000"]
+
+
+def test_a_file_that_is_not_utf8_is_located(tmp_path: Path) -> None:
+    path = tmp_path / "topics.toml"
+    path.write_bytes(GOOD.encode().replace(b"\xd8\xba", b"\xff\xba", 1))
+    assert load_problems(path) == [
+        f"{path}:4:10: not UTF-8 text: byte 0xff (invalid start byte); save the file as UTF-8"]
+
+
+def test_nesting_past_the_limit_stops_before_parsing() -> None:
+    assert problems(GOOD + "sections = " + "[" * 3000 + "]" * 3000 + "\n") == [
+        "topics.toml:12:28: arrays and tables nested 17 deep: deeper than the limit of 16"]
+    assert problems(GOOD + "sections.a" + ".b" * 30 + " = 1\n") == [
+        "topics.toml:12:41: a dotted key of more than 17 parts: deeper than the limit of 16"]
+
+
+def test_depth_from_dotted_keys_within_the_scan_is_caught_after_parsing() -> None:
+    assert problems(GOOD + "colour.a" + ".b" * 15 + " = 1\n") == [
+        "topics.toml:2:1: topics[0].colour.a…: tables nested more than 16 deep"]
+
+
+@pytest.mark.parametrize(("line", "problem"), [
+    ("limit = " + "9" * 30, "limit: limit must be between 1 and 500, not a number too large"),
+    ("max_age = " + "9" * 30, "max_age: must be more than 0 and at most 366 days"),
+    ("max_age = 'https://bob:hunter2@example.org'",
+     "max_age: 'https://…@example.org' is not a duration such as \"7d\", \"12h\" or \"90m\""),
+    ('sections = ["' + "X" * 500 + '"]', None),
+])
+def test_odd_values_are_short_lines(line: str, problem: str | None) -> None:
+    text = "[[topics]]\n" + 'slug = "a"\ntitle = "t"\ndescription = "d"\nquery = "غزة"\n' + line + "\n"
+    [found] = problems(text)
+    if problem is None:
+        assert found.startswith("topics.toml:6:12: sections: 'XXX") and len(found) < 200
+    else:
+        assert found == f"topics.toml:6:{line.index('=') + 3}: {problem}"
+
+
+def test_a_folder_is_not_a_topics_file(tmp_path: Path) -> None:
+    assert load_problems(tmp_path) == [f"{tmp_path}: cannot read the file: not a regular file"]
