@@ -26,7 +26,7 @@ from feedsvc.logsetup import get_log
 from feedsvc.metrics import Metrics
 from feedsvc.models import Article
 from feedsvc.store import ALL_TOPIC, Store
-from feedsvc.topics import Topic, TopicIndex, compile_topics, load_topics
+from feedsvc.topics import Topic, TopicIndex, compile_topics, load_topics, rules_fingerprint
 from feedsvc.topics.model import DEFAULT_LIMITS, TopicLimits
 
 log = get_log("feedsvc.topics")
@@ -59,7 +59,7 @@ class LiveTopics:
     async def load(self) -> None:
         """First load at start-up: an invalid file raises (the service refuses to start)."""
         self._mtime = self._stat()
-        topics = load_topics(self.path, self.limits)
+        topics = await asyncio.to_thread(load_topics, self.path, self.limits)
         await self._apply(topics)
 
     async def reload(self) -> bool:
@@ -67,7 +67,8 @@ class LiveTopics:
         async with self._lock:
             self._mtime = self._stat()
             try:
-                topics = load_topics(self.path, self.limits)
+                # parsing thousands of queries takes seconds: not on the serving loop
+                topics = await asyncio.to_thread(load_topics, self.path, self.limits)
             except TopicConfigError as exc:
                 self.error = "\n".join(exc.problems)
                 log.error("topics.reload_failed", file=str(self.path), error=self.error)
@@ -102,35 +103,56 @@ class LiveTopics:
 
     async def _apply(self, topics: tuple[Topic, ...]) -> None:
         new = {topic.slug: topic for topic in topics}
+        # The store records the rules each topic's members were matched with: a topic
+        # whose rules did not change since (a restart, another replica's reload, a new
+        # title) needs no backfill, so start-up does not grow with the number of topics.
+        recorded = await self.store.topic_rules()
+        stale = [topic for slug, topic in sorted(new.items())
+                 if recorded.get(slug) != rules_fingerprint(topic)]
+        gone = (set(recorded) | set(self.topics)) - set(new)
         changed = {slug for slug, topic in new.items() if self.topics.get(slug) != topic}
-        gone = set(self.topics) - set(new)
         # New articles are matched with the new rules at once; readers see a new or
         # changed topic only once its backfill is stored, never half-filled.
-        self.index = compile_topics(topics)
-        await self._backfill([new[slug] for slug in sorted(changed)])
+        self.index = await asyncio.to_thread(compile_topics, topics)
+        await self._backfill(stale)
         self.topics = new
         self.removed = (self.removed | gone) - set(new)
         self.loaded_at, self.error = self.clock(), None
         for slug in sorted(gone):
             await self.store.drop_topic(slug)
         log.info("topics.loaded", file=str(self.path), topics=len(new), changed=len(changed),
-                 removed=len(gone))
-        await self.changes.publish(changed | gone)
+                 backfilled=len(stale), removed=len(gone))
+        await self.changes.publish(changed | {t.slug for t in stale} | gone)
 
     async def _backfill(self, topics: list[Topic]) -> None:
-        """Re-apply the rules of new or changed topics to every stored article."""
+        """Apply the rules of ``topics`` to every stored article, then store the members
+        and the rules' fingerprints in one transaction. The matching runs in a worker
+        thread, a batch of articles at a time, so serving goes on meanwhile."""
         if not topics:
             return
-        index = compile_topics(tuple(topics))
+        index = await asyncio.to_thread(compile_topics, tuple(topics))
         members: dict[str, set[str]] = {topic.slug: set() for topic in topics}
-        async for article in self.store.iter_articles():
-            for slug in index.match(article):
-                members[slug].add(article.id)
-        for slug, article_ids in members.items():
-            await self.store.set_topic_members(slug, article_ids)
+        batch: list[Article] = []
+        async for article in self.store.iter_articles(batch_size=BACKFILL_BATCH):
+            batch.append(article)
+            if len(batch) == BACKFILL_BATCH:
+                await asyncio.to_thread(_collect, index, batch, members)
+                batch = []
+        await asyncio.to_thread(_collect, index, batch, members)
+        await self.store.set_topic_members(
+            members, {topic.slug: rules_fingerprint(topic) for topic in topics})
 
     def _stat(self) -> float | None:
         try:
             return self.path.stat().st_mtime_ns / 1e9
         except OSError:
             return None
+
+
+BACKFILL_BATCH = 500  # stored articles matched per worker-thread call
+
+
+def _collect(index: TopicIndex, articles: list[Article], members: dict[str, set[str]]) -> None:
+    for article in articles:
+        for slug in index.match(article):
+            members[slug].add(article.id)

@@ -9,7 +9,7 @@ for backend failures.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -109,14 +109,20 @@ class Store(Protocol):
     async def topic_stats(self, topics: Sequence[str]) -> dict[str, TopicStats]:
         """Item count and last update of each named topic (and ``all``)."""
 
-    async def set_topic_members(self, topic: str, article_ids: Collection[str]) -> bool:
-        """Make the topic hold exactly these articles (backfill after a topic edit).
+    async def set_topic_members(self, members: Mapping[str, Collection[str]],
+                                rules: Mapping[str, str]) -> frozenset[str]:
+        """Make each topic hold exactly the given live articles (a reload's backfill) and
+        record the fingerprint of the rules they were matched with, in one transaction.
 
-        Returns True when membership changed.
+        Returns the topics whose membership changed.
         """
 
+    async def topic_rules(self) -> dict[str, str]:
+        """Each topic's recorded rules fingerprint: a topic whose rules are unchanged
+        needs no backfill (after a restart, or on another replica)."""
+
     async def drop_topic(self, topic: str) -> None:
-        """Forget a removed topic's memberships."""
+        """Forget a removed topic's memberships and rules."""
 
     def iter_articles(self, batch_size: int = 500, since: datetime | None = None
                       ) -> AsyncIterator[Article]:

@@ -79,4 +79,10 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         INSERT INTO topic_counts (topic, count)
             SELECT '', COUNT(*) FROM articles WHERE live = 1;
     """),
+    (4, "the rules each topic's memberships were computed with", """
+        CREATE TABLE topic_rules (
+            topic       TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL
+        );
+    """),
 )

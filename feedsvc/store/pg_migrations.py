@@ -89,4 +89,10 @@ PG_MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX page_state_retry ON page_state (source, next_attempt_at)
             WHERE failures > 0;
     """),
+    (2, "the rules each topic's memberships were computed with", """
+        CREATE TABLE topic_rules (
+            topic       TEXT COLLATE "C" PRIMARY KEY,
+            fingerprint TEXT NOT NULL
+        );
+    """),
 )

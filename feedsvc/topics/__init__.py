@@ -18,7 +18,7 @@ topic), ``triggers`` (what each present term sets off), ``index`` (the compiled 
 
 from feedsvc.topics.index import TopicIndex, compile_topics
 from feedsvc.topics.load import load_topics, parse_topics
-from feedsvc.topics.model import Topic, parse_duration
+from feedsvc.topics.model import Topic, parse_duration, rules_fingerprint
 from feedsvc.topics.prepared import PreparedArticle, prepare
 from feedsvc.topics.query import And, Node, Not, Or, Query, Term, parse_query
 
@@ -38,4 +38,5 @@ __all__ = [
     "parse_query",
     "parse_topics",
     "prepare",
+    "rules_fingerprint",
 ]

@@ -12,6 +12,7 @@ defaults and how they were chosen are in ``docs/operations.md`` ("Hardening").
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -34,6 +35,7 @@ __all__ = [
     "check_limit",
     "check_slug",
     "parse_duration",
+    "rules_fingerprint",
 ]
 
 MAX_LIMIT = 500
@@ -71,6 +73,19 @@ class Topic:
         object.__setattr__(self, "parsed_query", parse_query(self.query))
         excluded = parse_query(self.exclude) if self.exclude is not None else None
         object.__setattr__(self, "parsed_exclude", excluded)
+
+
+# Part of every rules fingerprint: bump it when matching itself changes (normalization,
+# the query language), so every topic is backfilled again with the new matcher.
+MATCHER_VERSION = "1"
+
+
+def rules_fingerprint(topic: Topic) -> str:
+    """What decides a topic's members, hashed: its query, exclude, section and source
+    filters and the matcher's version. A new title or feed size changes nothing here."""
+    parts = (MATCHER_VERSION, topic.query, topic.exclude or "", ",".join(topic.sections),
+             ",".join(topic.sources))
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ Every fault raises ``QueryError(reason, position)`` with a 0-based position.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -89,6 +90,10 @@ class Query:
     terms: tuple[Term, ...]  # in the order written
 
 
+# A topics file parses each query twice (checked by the loader, then held by its Topic)
+# and a reload parses every unchanged query again: the trees are immutable, so the same
+# text gives the very same tree. Sized for the largest topics file (2 queries a topic).
+@functools.lru_cache(maxsize=1 << 16)
 def parse_query(text: str) -> Query:
     """Parse ``text``; raises QueryError for any malformed or match-everything query."""
     if len(text) > MAX_QUERY_CHARS:

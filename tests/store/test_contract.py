@@ -96,14 +96,17 @@ async def test_stats_and_backfill_membership(store: Store) -> None:
     for n in range(1, 4):
         await store.save_article(make_article(n), set())
     ids = {make_article(1).id, make_article(3).id}
-    assert await store.set_topic_members("new-topic", ids) is True
-    assert await store.set_topic_members("new-topic", ids) is False
+    rules = {"new-topic": "rules-1", "other": "rules-2"}
+    assert await store.set_topic_members({"new-topic": ids, "other": set()}, rules) == {"new-topic"}
+    assert await store.set_topic_members({"new-topic": ids}, rules) == frozenset()
+    assert await store.topic_rules() == rules
     stats = await store.topic_stats(["new-topic", ALL_TOPIC, "empty"])
     assert stats["new-topic"].count == 2 and stats[ALL_TOPIC].count == 3
     assert stats["new-topic"].updated == make_article(3).updated
     assert stats["empty"].count == 0 and stats["empty"].updated is None
     await store.drop_topic("new-topic")
     assert (await store.topic_stats(["new-topic"]))["new-topic"].count == 0
+    assert await store.topic_rules() == {"other": "rules-2"}
 
 
 async def test_iter_articles_reads_everything_in_batches(store: Store) -> None:

@@ -94,7 +94,8 @@ async def test_racing_writers_in_two_processes_keep_counts_equal_to_rows(
             *(store.retract_article(a.id, now=T0) for a in articles[8:16] for store in (first, second)),
             *(store.absorb(articles[0].id, a.id) for a in articles[16:] for store in (first, second)),
             *(first.save_article(a, {"gaza"}) for a in edited),
-            *(second.set_topic_members(t, [a.id for a in articles[::2]]) for t in TOPICS[:2]))
+            *(second.set_topic_members({t: [a.id for a in articles[::2]]}, {t: "r"})
+              for t in TOPICS[:2]))
         assert retracted[:16].count(True) == 8, "each article is retracted by one writer"
 
         stats = await first.topic_stats([*TOPICS, ALL_TOPIC])

@@ -9,7 +9,7 @@ in one statement, in slug order, so writers lock count rows in the same order.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -64,25 +64,30 @@ class PostgresTopics(PostgresPool):
                                  from_micros(updated) if updated is not None else None)
                 for slug, count, updated in rows}
 
-    async def set_topic_members(self, topic: str, article_ids: Collection[str]) -> bool:
-        async def work(conn: Connection) -> bool:
-            current = {row[0] for row in await conn.fetch(
-                "SELECT article_id FROM topic_articles WHERE topic = $1", topic)}
-            wanted = set(article_ids)
-            if current == wanted:
-                return False
-            removed = await conn.fetch(
-                "DELETE FROM topic_articles WHERE topic = $1 AND article_id = ANY($2::text[]) "
-                "RETURNING article_id", topic, sorted(current - wanted))
-            added = await conn.fetch(
-                "INSERT INTO topic_articles (topic, article_id, published, updated) "
-                "SELECT $1, id, published, updated FROM articles "
-                "WHERE id = ANY($2::text[]) AND live ORDER BY id "
-                "ON CONFLICT DO NOTHING RETURNING article_id", topic, sorted(wanted - current))
-            await move_topic_counts(conn, Counter({topic: len(added) - len(removed)}))
-            return True
+    async def set_topic_members(self, members: Mapping[str, Collection[str]],
+                                rules: Mapping[str, str]) -> frozenset[str]:
+        async def work(conn: Connection) -> frozenset[str]:
+            moved: Counter[str] = Counter()
+            changed = set()
+            for topic in sorted(members):
+                delta = await _replace_members(conn, topic, set(members[topic]))
+                if delta is not None:
+                    changed.add(topic)
+                    moved[topic] += delta
+            await move_topic_counts(conn, moved)
+            if rules:
+                await conn.execute(
+                    "INSERT INTO topic_rules AS r (topic, fingerprint) "
+                    "SELECT * FROM unnest($1::text[], $2::text[]) "
+                    "ON CONFLICT (topic) DO UPDATE SET fingerprint = excluded.fingerprint",
+                    sorted(rules), [rules[topic] for topic in sorted(rules)])
+            return frozenset(changed)
 
         return await self._write(work)
+
+    async def topic_rules(self) -> dict[str, str]:
+        rows = await self._read("SELECT topic, fingerprint FROM topic_rules")
+        return {str(topic): str(fingerprint) for topic, fingerprint in rows}
 
     async def drop_topic(self, topic: str) -> None:
         async def work(conn: Connection) -> None:
@@ -91,8 +96,27 @@ class PostgresTopics(PostgresPool):
             await move_topic_counts(conn, Counter({topic: -len(removed)}))
             # a writer that added to the topic meanwhile keeps its (non-zero) count
             await conn.execute("DELETE FROM topic_counts WHERE topic = $1 AND count = 0", topic)
+            await conn.execute("DELETE FROM topic_rules WHERE topic = $1", topic)
 
         await self._write(work)
+
+
+async def _replace_members(conn: Connection, topic: str, wanted: set[str]) -> int | None:
+    """Make ``topic`` hold exactly ``wanted`` (its live ones), in the caller's transaction;
+    the move of its count, or None when nothing changed."""
+    current = {row[0] for row in await conn.fetch(
+        "SELECT article_id FROM topic_articles WHERE topic = $1", topic)}
+    if current == wanted:
+        return None
+    removed = await conn.fetch(
+        "DELETE FROM topic_articles WHERE topic = $1 AND article_id = ANY($2::text[]) "
+        "RETURNING article_id", topic, sorted(current - wanted))
+    added = await conn.fetch(
+        "INSERT INTO topic_articles (topic, article_id, published, updated) "
+        "SELECT $1, id, published, updated FROM articles "
+        "WHERE id = ANY($2::text[]) AND live ORDER BY id "
+        "ON CONFLICT DO NOTHING RETURNING article_id", topic, sorted(wanted - current))
+    return len(added) - len(removed)
 
 
 async def move_topic_counts(conn: Connection, deltas: Counter[str]) -> None:

@@ -7,7 +7,7 @@ query reads a row instead of counting the topic (migration 3).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 import aiosqlite
@@ -62,34 +62,51 @@ class SQLiteTopics(SQLiteConnection):
                                      from_micros(updated) if updated else None)
         return stats
 
-    async def set_topic_members(self, topic: str, article_ids: Collection[str]) -> bool:
-        async def work(db: aiosqlite.Connection) -> bool:
-            rows = await db.execute_fetchall(
-                "SELECT article_id FROM topic_articles WHERE topic = ?", (topic,))
-            current = {row[0] for row in rows}
-            wanted = set(article_ids)
-            if current == wanted:
-                return False
-            await db.executemany("DELETE FROM topic_articles WHERE topic = ? AND article_id = ?",
-                                 [(topic, a) for a in current - wanted])
+    async def set_topic_members(self, members: Mapping[str, Collection[str]],
+                                rules: Mapping[str, str]) -> frozenset[str]:
+        async def work(db: aiosqlite.Connection) -> frozenset[str]:
+            changed = set()
+            for topic in sorted(members):
+                if await _replace_members(db, topic, set(members[topic])):
+                    changed.add(topic)
             await db.executemany(
-                "INSERT INTO topic_articles (topic, article_id, published, updated) "
-                "SELECT ?, id, published, updated FROM articles WHERE id = ? AND live = 1",
-                [(topic, a) for a in sorted(wanted - current)])
-            # a rare, whole-topic edit: counting the one topic again is simplest
-            await db.execute(
-                "INSERT OR REPLACE INTO topic_counts (topic, count) "
-                "SELECT ?, COUNT(*) FROM topic_articles WHERE topic = ?", (topic, topic))
-            return True
+                "INSERT OR REPLACE INTO topic_rules (topic, fingerprint) VALUES (?, ?)",
+                sorted(rules.items()))
+            return frozenset(changed)
 
         return await self._write(work)
+
+    async def topic_rules(self) -> dict[str, str]:
+        rows = await self._read("SELECT topic, fingerprint FROM topic_rules")
+        return {str(topic): str(fingerprint) for topic, fingerprint in rows}
 
     async def drop_topic(self, topic: str) -> None:
         async def work(db: aiosqlite.Connection) -> None:
             await db.execute("DELETE FROM topic_articles WHERE topic = ?", (topic,))
             await db.execute("DELETE FROM topic_counts WHERE topic = ?", (topic,))
+            await db.execute("DELETE FROM topic_rules WHERE topic = ?", (topic,))
 
         await self._write(work)
+
+
+async def _replace_members(db: aiosqlite.Connection, topic: str, wanted: set[str]) -> bool:
+    """Make ``topic`` hold exactly ``wanted`` (its live ones), in the caller's transaction."""
+    rows = await db.execute_fetchall(
+        "SELECT article_id FROM topic_articles WHERE topic = ?", (topic,))
+    current = {row[0] for row in rows}
+    if current == wanted:
+        return False
+    await db.executemany("DELETE FROM topic_articles WHERE topic = ? AND article_id = ?",
+                         [(topic, a) for a in current - wanted])
+    await db.executemany(
+        "INSERT INTO topic_articles (topic, article_id, published, updated) "
+        "SELECT ?, id, published, updated FROM articles WHERE id = ? AND live = 1",
+        [(topic, a) for a in sorted(wanted - current)])
+    # a whole-topic edit: counting the one topic again is simplest
+    await db.execute(
+        "INSERT OR REPLACE INTO topic_counts (topic, count) "
+        "SELECT ?, COUNT(*) FROM topic_articles WHERE topic = ?", (topic, topic))
+    return True
 
 
 async def move_topic_counts(db: aiosqlite.Connection, topics: Collection[str], delta: int) -> None:

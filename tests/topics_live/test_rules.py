@@ -1,0 +1,57 @@
+"""A topic is backfilled only when its rules change: not on a restart, not for a new
+title, and not twice when the store already holds members for those rules."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from feedsvc.replica import ReplicaSite
+from feedsvc.service import open_service
+from tests.conftest import SHIPPED_TOPICS, Clock, settings_for
+
+
+def loaded(caplog: pytest.LogCaptureFixture) -> dict[str, object]:
+    """The fields of the last ``topics.loaded`` event."""
+    records = [r for r in caplog.records if getattr(r, "feedsvc_event", None) == "topics.loaded"]
+    assert records, "no topics.loaded event"
+    fields: dict[str, object] = records[-1].feedsvc_fields  # type: ignore[attr-defined]
+    return fields
+
+
+async def test_backfill_follows_the_rules_not_the_restarts(
+        replica: ReplicaSite, tmp_path: Path, clock: Clock,
+        caplog: pytest.LogCaptureFixture) -> None:
+    topics_file = tmp_path / "topics.toml"
+    shipped = SHIPPED_TOPICS.read_text(encoding="utf-8")
+    topics_file.write_text(shipped, encoding="utf-8")
+    settings = settings_for(replica.base_url, tmp_path, topics_file=topics_file)
+    caplog.set_level(logging.INFO, logger="feedsvc.topics")
+    async with open_service(settings, clock=clock, serving=False, scheduling=False) as service:
+        await service.poller.poll(settings.sources[0])
+        topics = len(service.topics.topics)
+        members = (await service.store.topic_stats(["gaza"]))["gaza"].count
+    assert loaded(caplog)["backfilled"] == topics  # the first start: every topic is new
+    assert members > 0
+
+    async with open_service(settings, clock=clock, serving=False, scheduling=False):
+        pass
+    assert loaded(caplog)["backfilled"] == 0, "a restart with the same rules backfills nothing"
+
+    topics_file.write_text(shipped.replace('title = "غزة"', 'title = "قطاع غزة"', 1),
+                           encoding="utf-8")
+    async with open_service(settings, clock=clock, serving=False, scheduling=False) as service:
+        assert service.topics.topics["gaza"].title == "قطاع غزة"
+        assert (await service.store.topic_stats(["gaza"]))["gaza"].count == members
+    assert loaded(caplog)["backfilled"] == 0, "a new title does not change the members"
+
+    topics_file.write_text(shipped.replace('slug = "gaza"', 'slug = "gaza-strip"', 1),
+                           encoding="utf-8")
+    async with open_service(settings, clock=clock, serving=False, scheduling=False) as service:
+        stats = await service.store.topic_stats(["gaza", "gaza-strip"])
+        assert (stats["gaza"].count, stats["gaza-strip"].count) == (0, members)
+        assert "gaza" in service.topics.removed
+    fields = loaded(caplog)
+    assert (fields["backfilled"], fields["removed"]) == (1, 1), "renamed: one new, one gone"
