@@ -44,6 +44,7 @@ class LiveTopics:
         self.topics: dict[str, Topic] = {}
         self.index: TopicIndex = compile_topics(())
         self.removed: set[str] = set()
+        self.version = 0  # bumped by every applied load: what was rendered from older is stale
         self.loaded_at: datetime | None = None
         self.error: str | None = None
         self._mtime: float | None = None
@@ -116,6 +117,7 @@ class LiveTopics:
         self.index = await asyncio.to_thread(compile_topics, topics)
         await self._backfill(stale)
         self.topics = new
+        self.version += 1
         self.removed = (self.removed | gone) - set(new)
         self.loaded_at, self.error = self.clock(), None
         for slug in sorted(gone):

@@ -37,6 +37,8 @@ class Metrics:
     scheduler_lag: Gauge = field(init=False)
     upstream_cooling: Gauge = field(init=False)
     websub_pings: Counter = field(init=False)
+    renders: Counter = field(init=False)
+    cache_bytes: Gauge = field(init=False)
     topic_matches: Counter = field(init=False)
 
     def __post_init__(self) -> None:
@@ -75,6 +77,11 @@ class Metrics:
         self.websub_pings = Counter("feedsvc_websub_pings", "Feed URLs announced to the "
                                     "WebSub hub, by outcome (ok, failed).", ["outcome"],
                                     registry=r)
+        self.renders = Counter("feedsvc_renders", "Documents rendered, by kind: atom, json, "
+                               "html (topic pages), index, opml, api (the topic list).",
+                               ["kind"], registry=r)
+        self.cache_bytes = Gauge("feedsvc_render_cache_bytes", "Bytes held by rendered "
+                                 "feeds and pages (every encoding).", registry=r)
         for outcome in RELOAD_OUTCOMES:
             self.config_reloads.labels(outcome)
         for outcome in ("ok", "failed"):

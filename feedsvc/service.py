@@ -39,12 +39,15 @@ from feedsvc.scheduler import Poller, start_scheduler
 from feedsvc.store import Store, store_for_url
 
 if TYPE_CHECKING:  # imported when serving: a poll loads no renderer
-    from feedsvc.publish import FeedCache, HubPublisher
+    from feedsvc.publish import FeedCache, HubPublisher, SiteDocuments
 
 # atom:updated of a feed that has never had an entry: a fixed date, never the render time
 EMPTY_FEED_UPDATED = datetime(2026, 1, 1, tzinfo=UTC)
 DRAIN_SECONDS = 6.0  # polls in flight finish within this at shutdown, or are cancelled
 HUB_DRAIN_SECONDS = 2.0
+# Counts on the index, OPML and topic list are at most this old (or the poll interval,
+# if shorter): an ingest redoes those documents once in a while, not once a change.
+COUNT_LAG = timedelta(seconds=10)
 
 Clock = Callable[[], datetime]
 
@@ -67,6 +70,7 @@ class Service:
     pipeline: Pipeline
     poller: Poller
     feeds: FeedCache | None  # None unless serving
+    site: SiteDocuments | None  # the index, OPML and topic list; None unless serving
     hub: HubPublisher | None  # None unless serving with a hub configured
 
     def polling(self, source: str) -> bool:
@@ -99,12 +103,19 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
                         settings=settings.scheduler, clock=clock, metrics=metrics)
         stack.push_async_callback(poller.drain, DRAIN_SECONDS)
         feeds: FeedCache | None = None
+        site: SiteDocuments | None = None
         hub: HubPublisher | None = None
         if serving:
-            from feedsvc.publish import HubPublisher, PublicUrls
+            from feedsvc.publish import FeedCache, HubPublisher, PublicUrls, SiteDocuments
 
-            feeds = _feed_cache(settings, store, topics, clock)
+            interval = min((s.interval for s in settings.sources), default=timedelta(minutes=5))
+            max_age = int(interval.total_seconds())  # seconds clients may reuse a document
+            feeds = FeedCache(store, topics, settings.server, clock, EMPTY_FEED_UPDATED,
+                              metrics, max_age=max_age)
+            site = SiteDocuments(store, topics, settings.server, clock, EMPTY_FEED_UPDATED,
+                                 metrics, count_lag=min(interval, COUNT_LAG), max_age=max_age)
             changes.subscribe(feeds.invalidate)  # first: the hub is told of a fresh feed
+            changes.subscribe(site.changed)
             if settings.server.hub_url:
                 hub = HubPublisher(settings.server.hub_url, PublicUrls(settings.server.public_url),
                                    fetcher, metrics, served=topics.known)
@@ -117,15 +128,7 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
             stack.callback(scheduler.shutdown, wait=False)
         yield Service(settings=settings, clock=clock, metrics=metrics, store=store,
                       fetcher=fetcher, changes=changes, topics=topics, pipeline=pipeline,
-                      poller=poller, feeds=feeds, hub=hub)
-
-
-def _feed_cache(settings: Settings, store: Store, topics: LiveTopics, clock: Clock) -> FeedCache:
-    from feedsvc.publish import FeedCache
-
-    interval = min((s.interval for s in settings.sources), default=timedelta(minutes=5))
-    return FeedCache(store, topics, settings.server, clock, EMPTY_FEED_UPDATED,
-                     max_age=int(interval.total_seconds()))
+                      poller=poller, feeds=feeds, site=site, hub=hub)
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:

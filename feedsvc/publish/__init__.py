@@ -8,6 +8,7 @@
     representation  a document ready to send: body, ETag, headers; encodings made on
                 first request
     lru         a cache bounded by bytes
+    sitedocs    SiteDocuments: the index (paged), OPML and topic list, kept like feeds
     websub      HubPublisher: announces changed feeds to the WebSub hub through the
                 fetch stage; subscribes to the change channel
 
@@ -18,6 +19,7 @@ from feedsvc.publish.cursors import decode_cursor, encode_cursor
 from feedsvc.publish.feedcache import FeedCache
 from feedsvc.publish.feedpages import ALL_DESCRIPTION, ALL_TITLE, FORMATS, FeedQuery
 from feedsvc.publish.representation import Representation
+from feedsvc.publish.sitedocs import SiteDocuments
 from feedsvc.publish.urls import PublicUrls
 from feedsvc.publish.websub import HubPublisher
 
@@ -30,6 +32,7 @@ __all__ = [
     "HubPublisher",
     "PublicUrls",
     "Representation",
+    "SiteDocuments",
     "decode_cursor",
     "encode_cursor",
 ]

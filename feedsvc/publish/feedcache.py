@@ -32,6 +32,7 @@ from datetime import datetime
 from feedsvc.config import ServerSettings
 from feedsvc.livetopics import LiveTopics
 from feedsvc.logsetup import get_log
+from feedsvc.metrics import Metrics
 from feedsvc.publish.feedpages import CONTENT_TYPES, FeedPages, FeedQuery
 from feedsvc.publish.lru import ByteLRU
 from feedsvc.publish.representation import Representation, encoded
@@ -49,9 +50,10 @@ WARM_ENCODINGS = ("br", "gzip")
 
 class FeedCache:
     def __init__(self, store: Store, topics: LiveTopics, server: ServerSettings,
-                 clock: Callable[[], datetime], empty_updated: datetime, *,
+                 clock: Callable[[], datetime], empty_updated: datetime, metrics: Metrics, *,
                  max_age: int) -> None:
         self.topics = topics
+        self.metrics = metrics
         self.clock = clock
         self.pages = FeedPages(store, topics, server, clock, empty_updated, max_age=max_age)
         budget = server.cache_bytes
@@ -133,6 +135,7 @@ class FeedCache:
                     self._warm[key] = None
                 self._defaults.discard(key)
                 self._others.discard(key)
+        self.metrics.cache_bytes.set(self.bytes)
         if self._warm:
             self._warm_wakeup.set()
 
@@ -172,15 +175,21 @@ class FeedCache:
         default = self._is_default(key)
         async with self._slots[default]:
             rendered = await self.pages.render(slug, fmt, query, self._changed_at.get(slug))
+        self.metrics.renders.labels(fmt).inc()
         if self._generations.get(slug, 0) == generation and self.known(slug):
             cache = self._cache_of(key)
-            rendered.on_grow = lambda: cache.resize(key, rendered.size)
+            rendered.on_grow = lambda: self._resize(cache, key, rendered.size)
             cache.put(key, rendered, rendered.size)
+            self.metrics.cache_bytes.set(self.bytes)
             if key in cache:
                 self._keys.setdefault(slug, set()).add(key)
                 if default:
                     self._first[(slug, fmt)] = (key, rendered)
         return rendered
+
+    def _resize(self, cache: ByteLRU[CacheKey, Representation], key: CacheKey, size: int) -> None:
+        cache.resize(key, size)
+        self.metrics.cache_bytes.set(self.bytes)
 
     def _forget(self, key: CacheKey) -> None:
         """A page left its cache (evicted, dropped, replaced): forget it everywhere."""

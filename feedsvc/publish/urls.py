@@ -53,5 +53,9 @@ class PublicUrls:
     def index(self, anchor: str | None = None) -> str:
         return f"{self.base}/#{anchor}" if anchor else f"{self.base}/"
 
+    def index_page(self, page: int) -> str:
+        """A page of the index: the first is the index itself."""
+        return self.index() if page <= 1 else f"{self.base}/?page={page}"
+
     def opml(self) -> str:
         return f"{self.base}/topics.opml"

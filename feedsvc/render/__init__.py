@@ -33,7 +33,7 @@ from .atom import render_atom
 from .ids import anchor_for, entry_id_for, feed_id_for
 from .index_page import render_index
 from .jsonfeed import render_json_feed
-from .model import FeedMeta, FeedPage, TopicSummary
+from .model import FeedMeta, FeedPage, IndexPaging, TopicSummary
 from .opml import render_opml
 from .topic_page import render_topic_page
 from .xmlsafe import xml_line, xml_text
@@ -41,6 +41,7 @@ from .xmlsafe import xml_line, xml_text
 __all__ = [
     "FeedMeta",
     "FeedPage",
+    "IndexPaging",
     "TopicSummary",
     "anchor_for",
     "entry_id_for",

@@ -13,7 +13,7 @@ from datetime import datetime
 from . import fields
 from .htmlparts import ATOM_TYPE, BASE_STYLE, JSON_FEED_TYPE, attr, text, time_element
 from .ids import anchor_for
-from .model import TopicSummary
+from .model import IndexPaging, TopicSummary
 from .xmlsafe import xml_line
 
 # Beyond the shared rules: one section per topic.
@@ -22,11 +22,14 @@ STYLE = BASE_STYLE + "\n" + """
 .topic h2 { font-size: 1.3rem; margin-block: 0 .25rem; }
 .topic h2 a { color: var(--fg); text-decoration-color: var(--accent); }
 .topic p { margin-block: .25rem; }
+.paging { display: flex; gap: 1rem; justify-content: space-between; padding-block: 1rem; }
 """.strip()
 
 
-def render_index(topics: Sequence[TopicSummary], *, site_title: str, opml_url: str) -> bytes:
-    """The index page listing ``topics`` in the order given, UTF-8 encoded."""
+def render_index(topics: Sequence[TopicSummary], *, site_title: str, opml_url: str,
+                 paging: IndexPaging | None = None) -> bytes:
+    """The index page listing ``topics`` in the order given, UTF-8 encoded; ``paging``
+    when the topics are one page of several."""
     title = xml_line(site_title) or "feedsvc"
     lines = [
         "<!DOCTYPE html>",
@@ -45,6 +48,7 @@ def render_index(topics: Sequence[TopicSummary], *, site_title: str, opml_url: s
         "<main>",
         *(_topic_section(topic) for topic in topics),
         *([] if topics else ["<p>لا توجد مواضيع بعد.</p>"]),
+        *_paging(paging),
         "</main>",
         f'<footer><a href="{attr(opml_url)}" type="text/x-opml">'
         "قائمة كل المواضيع للاشتراك دفعة واحدة (OPML)</a></footer>",
@@ -52,6 +56,18 @@ def render_index(topics: Sequence[TopicSummary], *, site_title: str, opml_url: s
         "</html>",
     ]
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _paging(paging: IndexPaging | None) -> list[str]:
+    """Links to the neighbouring pages, and where this one is: «الصفحة 2 من 100»."""
+    if paging is None or paging.pages <= 1:
+        return []
+    links = [f"<span>الصفحة {paging.page} من {paging.pages}</span>"]
+    if paging.previous_url:
+        links.insert(0, f'<a rel="prev" href="{attr(paging.previous_url)}">→ السابقة</a>')
+    if paging.next_url:
+        links.append(f'<a rel="next" href="{attr(paging.next_url)}">التالية ←</a>')
+    return ['<nav class="paging" aria-label="صفحات المواضيع">', *links, "</nav>"]
 
 
 def _autodiscovery(topic: TopicSummary) -> tuple[str, str]:

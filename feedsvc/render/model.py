@@ -83,3 +83,13 @@ class TopicSummary:
     atom_url: str
     json_url: str
     page_url: str | None = None  # the topic's own HTML page, when it has one
+
+
+@dataclass(frozen=True, slots=True)
+class IndexPaging:
+    """Where one page of the index sits among the others, when there is more than one."""
+
+    page: int  # 1-based
+    pages: int
+    previous_url: str | None
+    next_url: str | None

@@ -9,12 +9,10 @@ import orjson
 from aiohttp import web
 
 from feedsvc.errors import BadRequest
-from feedsvc.publish import ALL_DESCRIPTION, ALL_TITLE, FORMATS, PublicUrls, Representation
+from feedsvc.publish import FORMATS, Representation
 from feedsvc.publish.representation import encoded
-from feedsvc.render import TopicSummary, render_index, render_opml
-from feedsvc.store import ALL_TOPIC
-from feedsvc.web.keys import FEED_COUNTERS, FEEDS, SERVICE
-from feedsvc.web.paging import parse_feed_query, reject_parameters
+from feedsvc.web.keys import FEED_COUNTERS, FEEDS, SERVICE, SITE
+from feedsvc.web.paging import parse_feed_query, parse_page, reject_parameters
 
 JSON = "application/json"
 
@@ -123,46 +121,21 @@ def _encoding(accept: str) -> str:
     return "identity"
 
 
-async def _summaries(request: web.Request) -> list[TopicSummary]:
-    service = request.app[SERVICE]
-    topics = service.topics.topics
-    urls = PublicUrls(service.settings.server.public_url)
-    stats = await service.store.topic_stats([*topics, ALL_TOPIC])
-    entries = [(slug, t.title, t.description) for slug, t in topics.items()]
-    entries.append((ALL_TOPIC, ALL_TITLE, ALL_DESCRIPTION))
-
-    return [TopicSummary(slug, title, description, stats[slug].count, stats[slug].updated,
-                         urls.feed(slug, "atom"), urls.feed(slug, "json"),
-                         page_url=urls.topic_page(slug))
-            for slug, title, description in entries]
+async def index(request: web.Request) -> web.StreamResponse:
+    """The index page; ``?page=N`` when there are more topics than one page lists."""
+    site = request.app[SITE]
+    page = parse_page(request.query, pages=site.pages())
+    return await _send(request, await site.index(page))
 
 
-async def index(request: web.Request) -> web.Response:
+async def opml(request: web.Request) -> web.StreamResponse:
     reject_parameters(request.query)
-    server = request.app[SERVICE].settings.server
-    body = render_index(await _summaries(request), site_title=server.site_title,
-                        opml_url=PublicUrls(server.public_url).opml())
-    return web.Response(body=body, content_type="text/html", charset="utf-8")
+    return await _send(request, await request.app[SITE].opml())
 
 
-async def opml(request: web.Request) -> web.Response:
+async def api_topics(request: web.Request) -> web.StreamResponse:
     reject_parameters(request.query)
-    service = request.app[SERVICE]
-    server = service.settings.server
-    created = service.topics.loaded_at or service.clock()
-    body = render_opml(await _summaries(request), title=server.site_title,
-                       owner_url=PublicUrls(server.public_url).index(), date_created=created)
-    return web.Response(body=body, content_type="text/x-opml", charset="utf-8")
-
-
-async def api_topics(request: web.Request) -> web.Response:
-    reject_parameters(request.query)
-    summaries = await _summaries(request)
-    body = orjson.dumps({"topics": [
-        {"slug": s.slug, "title": s.title, "description": s.description, "count": s.count,
-         "updated": _iso(s.updated), "feeds": {"atom": s.atom_url, "json": s.json_url}}
-        for s in summaries]})
-    return web.Response(body=body, content_type=JSON, headers={"Access-Control-Allow-Origin": "*"})
+    return await _send(request, await request.app[SITE].api_topics())
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -1,4 +1,5 @@
-"""The query parameters of feed requests: ``limit`` and ``cursor``, checked strictly."""
+"""The query parameters of feed and list requests (``limit``, ``cursor``, ``page``), checked
+strictly: anything unknown or malformed is a 400 that says why."""
 
 from __future__ import annotations
 
@@ -27,6 +28,23 @@ def parse_feed_query(params: MultiMapping[str], *, default_limit: int, max_limit
         limit = int(raw)
     token = params.get("cursor") or None
     return FeedQuery(limit, decode_cursor(token) if token else None, token)
+
+
+def parse_page(params: MultiMapping[str], *, pages: int) -> int:
+    """``page`` (1 to ``pages``) of a paged list; anything else is a :class:`BadRequest`."""
+    unknown = sorted(set(params) - {"page"})
+    if unknown:
+        raise BadRequest(f"unknown parameter: {unknown[0][:40]!r} (use page)")
+    values = params.getall("page", ())
+    if len(values) > 1:
+        raise BadRequest("page: given more than once")
+    if not values:
+        return 1
+    raw = values[0]
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_LIMIT_DIGITS
+            and 1 <= int(raw) <= pages):
+        raise BadRequest(f"page: {raw[:40]!r} is not a page from 1 to {pages}")
+    return int(raw)
 
 
 def reject_parameters(params: MultiMapping[str]) -> None:

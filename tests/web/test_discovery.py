@@ -13,7 +13,7 @@ async def test_index_opml_and_api_agree(served: Any) -> None:
     service, http, base = await served()
     listed = await topics(http, base)
     for topic in listed:
-        assert set(topic) == {"slug", "title", "description", "count", "updated", "feeds"}
+        assert set(topic) == {"slug", "title", "description", "count", "updated", "feeds", "page"}
         assert topic["feeds"] == {"atom": f"{PUBLIC}/feeds/{topic['slug']}.atom",
                                   "json": f"{PUBLIC}/feeds/{topic['slug']}.json"}
         assert topic["count"] == 0 or topic["updated"].endswith("Z")
