@@ -4,6 +4,7 @@ With more than one writer, a count cannot move by what a transaction read before
 writing: another may change the rows in between. So counts move by the rows a
 ``DELETE … RETURNING`` or ``INSERT … RETURNING`` really touched, and are written last,
 in one statement, in slug order, so writers lock count rows in the same order.
+A page's aliases are read in one more query for the whole page, never one per article.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from feedsvc.models import Article
 from feedsvc.store.base import ALL_TOPIC, Cursor, TopicStats
 from feedsvc.store.codec import decode_article, from_micros, to_micros
 from feedsvc.store.postgres.connection import Connection, PostgresPool
-from feedsvc.store.rows import LIVE_COUNT
+from feedsvc.store.rows import LIVE_COUNT, with_aliases
 
 
 class PostgresTopics(PostgresPool):
@@ -46,7 +47,16 @@ class PostgresTopics(PostgresPool):
             cond += f" AND t.published >= ${len(params)}"
         params.append(limit)
         rows = await self._read(sql.format(cond=cond, limit=f"${len(params)}"), *params)
-        return [decode_article(row[0]) for row in rows]
+        return await self._with_aliases([decode_article(row[0]) for row in rows])
+
+    async def _with_aliases(self, articles: list[Article]) -> list[Article]:
+        """One query for the aliases of a whole page (``topic_page``)."""
+        if not articles:
+            return articles
+        rows = await self._read(
+            "SELECT article_id, key FROM aliases WHERE article_id = ANY($1::text[])",
+            [article.id for article in articles])
+        return with_aliases(articles, rows)
 
     async def topic_stats(self, topics: Sequence[str]) -> dict[str, TopicStats]:
         # Counts come from topic_counts and the newest update from the end of an index,
