@@ -7,6 +7,7 @@ since the epoch (UTC): exact, index-friendly and the same in every backend.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,7 +56,9 @@ def _dumps(value: dict[str, Any]) -> bytes:
         return json.dumps(value, ensure_ascii=True).encode("ascii")
 
 
-def decode_article(blob: bytes) -> Article:
+def decode_article(blob: bytes, alias_keys: Iterable[str] | None = None) -> Article:
+    """The stored article; with ``alias_keys`` (the alias table's keys naming it), its
+    ``aliases`` are the URLs among them other than its own, sorted: what is served."""
     try:
         data: dict[str, Any] = orjson.loads(blob)
     except orjson.JSONDecodeError:  # written by _dumps' fallback
@@ -70,7 +73,8 @@ def decode_article(blob: bytes) -> Article:
         author=data.get("author"), section=data.get("section"), tags=tuple(data.get("tags", ())),
         image=Image(image["url"], image.get("caption", "")) if image else None,
         language=data.get("language", "ar"), credit=data.get("credit"),
-        aliases=tuple(data.get("aliases", ())),
+        aliases=tuple(data.get("aliases", ())) if alias_keys is None else tuple(sorted(
+            {key for key in alias_keys if "://" in key and key != data["url"]})),
     )
 
 

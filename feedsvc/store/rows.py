@@ -7,18 +7,21 @@ either backend.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from feedsvc.models import Article
 from feedsvc.store.base import PageState
 from feedsvc.store.codec import decode_feed_item, encode_feed_item, from_micros, to_micros
 
 # The topic_counts row counting every live article; no topic slug is empty.
 LIVE_COUNT = ""
+# What a topic page selects besides the body: the keys naming each article in the alias
+# table, in the same statement (one query a page; ``decode_article`` keeps the URLs).
+# ``{article}`` is the articles table's alias in the page query.
+SQLITE_ALIAS_KEYS = ("(SELECT group_concat(k.key, char(31)) FROM aliases k "
+                     "WHERE k.article_id = {article}.id)")
+PG_ALIAS_KEYS = "ARRAY(SELECT k.key FROM aliases k WHERE k.article_id = {article}.id)"
 
 # page_state's columns in PageState's field order, as page_state_from_row reads them
 # and page_state_values writes them.
@@ -56,14 +59,3 @@ def _moment(value: int | None) -> datetime | None:
 
 def _micros(moment: datetime | None) -> int | None:
     return to_micros(moment) if moment is not None else None
-
-
-def with_aliases(articles: Sequence[Article], rows: Iterable[Sequence[Any]]) -> list[Article]:
-    """The articles with ``aliases`` from ``(article_id, key)`` alias rows: the URLs that
-    name each article besides its own, sorted. Other keys (``id:<copy id>``) stay inside."""
-    keys: defaultdict[str, set[str]] = defaultdict(set)
-    for article_id, key in rows:
-        keys[article_id].add(key)
-    return [replace(article, aliases=tuple(sorted(
-        key for key in keys.get(article.id, ()) if "://" in key and key != article.url)))
-        for article in articles]
