@@ -84,9 +84,9 @@ class Pipeline:
         report.items = len(items)
         await self._store_items(source, items, state, report)
         await self._recheck_vanished(source, state, listed, report)
+        backfilled_at = await self._backfill(source, state, report)  # in the page budget
         if not report.failed:  # the site answers no feed: reading pages would fail too
-            await self._recheck_due(source, report)
-        backfilled_at = await self._backfill(source, state, report)
+            await self._recheck_due(source, report)  # in a budget of its own
         await self.store.save_poll_state(replace(
             state, validators=validators, feed_items=listed, last_backfill_at=backfilled_at))
         await self._publish(report, final=True)
