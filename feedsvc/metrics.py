@@ -18,7 +18,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 POLL_OUTCOMES = ("ok", "partial", "failed")
-ARTICLE_OUTCOMES = ("new", "updated", "unchanged", "duplicate", "retracted")
+ARTICLE_OUTCOMES = ("new", "updated", "unchanged", "duplicate", "retracted", "restored")
+# what reading a known article page again found (feedsvc.pipeline.decide.recheck_outcome)
+RECHECK_OUTCOMES = ("not_modified", "unchanged", "changed", "gone", "restored", "failed")
 RELOAD_OUTCOMES = ("ok", "failed")
 
 
@@ -28,6 +30,7 @@ class Metrics:
     polls: Counter = field(init=False)
     articles: Counter = field(init=False)
     page_errors: Counter = field(init=False)
+    page_rechecks: Counter = field(init=False)
     poll_duration: Histogram = field(init=False)
     upstream_requests: Counter = field(init=False)
     upstream_duration: Histogram = field(init=False)
@@ -47,10 +50,15 @@ class Metrics:
                              "article pages failed), failed (every feed failed).",
                              ["source", "outcome"], registry=r)
         self.articles = Counter("feedsvc_articles", "Articles by outcome: new, updated, "
-                                "unchanged, duplicate, retracted.", ["source", "outcome"],
-                                registry=r)
+                                "unchanged, duplicate, retracted, restored.",
+                                ["source", "outcome"], registry=r)
         self.page_errors = Counter("feedsvc_page_errors", "Article pages that failed to "
                                    "fetch or extract.", ["source"], registry=r)
+        self.page_rechecks = Counter(
+            "feedsvc_page_rechecks", "Article pages read again (recheck schedule, refresh "
+            "window, an article leaving a feed early) by outcome: not_modified (304), "
+            "unchanged, changed, gone (404/410: retracted), restored, failed.",
+            ["source", "outcome"], registry=r)
         self.poll_duration = Histogram("feedsvc_poll_duration_seconds", "Duration of a poll.",
                                        ["source"], buckets=LATENCY_BUCKETS, registry=r)
         self.upstream_requests = Counter(
@@ -95,6 +103,8 @@ class Metrics:
             for outcome in ARTICLE_OUTCOMES:
                 self.articles.labels(name, outcome)
             self.page_errors.labels(name)
+            for outcome in RECHECK_OUTCOMES:
+                self.page_rechecks.labels(name, outcome)
 
     # -- the fetcher's observer -------------------------------------------------------
 

@@ -222,6 +222,12 @@ def convert(kind: Any, value: Any) -> Any:
         return float(value)
     if kind is timedelta:
         return parse_duration(value)
+    if kind == tuple[timedelta, ...]:
+        if isinstance(value, str):  # a comma-separated environment value
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, list):
+            raise ValueError("expected a list of durations such as ['15m', '1h']")
+        return tuple(parse_duration(item) for item in value)
     if kind is Selectors:
         if not isinstance(value, dict):
             raise ValueError("expected a table of CSS selectors")

@@ -76,7 +76,21 @@ class SourceSettings:
         timedelta(hours=6), "How often the sitemap is read for backfill."
     )
     refresh_window: timedelta = setting(
-        timedelta(hours=0), "Re-fetch pages of articles younger than this on every poll (0: only on change)."
+        timedelta(hours=0), "Also re-check pages of articles younger than this on every poll, "
+        "within recheck_max_per_poll (0: only the recheck_after schedule)."
+    )
+    feed_only_after: timedelta = setting(
+        timedelta(minutes=30), "Publish an article from its feed item alone once its page has "
+        "failed for this long since first seen; the page's version replaces it when it arrives."
+    )
+    recheck_after: tuple[timedelta, ...] = setting(
+        (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=6), timedelta(hours=24),
+         timedelta(hours=48)),
+        "Re-check each article page (conditional GET) this long after publication, to see "
+        "silent edits, retractions and restores; ascending, [] for none.",
+    )
+    recheck_max_per_poll: int = setting(
+        30, "Scheduled page re-checks per poll at most; the rest wait for the next poll."
     )
 
 

@@ -153,6 +153,12 @@ def _source(index: int, source: SourceSettings, seen: set[str]) -> Iterator[Prob
         yield problem("interval", f"{source.interval.total_seconds():g}s is shorter than the 10s minimum")
     if source.max_pages_per_poll < 0:
         yield problem("max_pages_per_poll", "cannot be negative")
+    if source.recheck_max_per_poll < 0:
+        yield problem("recheck_max_per_poll", "cannot be negative")
+    schedule = source.recheck_after
+    if any(after <= timedelta(0) for after in schedule) or list(schedule) != sorted(set(schedule)):
+        yield problem("recheck_after", "list durations longer than 0 in ascending order, "
+                      "e.g. ['15m', '1h', '6h', '24h', '48h']")
     try:
         ZoneInfo(source.site_timezone)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder: OSError

@@ -3,12 +3,14 @@
 The page (when extracted) wins over the feed for every field it has, because the
 feed carries only a teaser; the feed fills what the page lacked. ``published``
 comes from the page's own time, then the feed's, then the first sighting, and is
-never in the future.
+never in the future. ``revise`` decides what an article stored again keeps of the
+stored version: its ``published`` always, its ``updated`` unless the content changed.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import datetime
 
 from feedsvc.models import Article, FeedItem, Image, RawArticle
@@ -40,6 +42,30 @@ def build_article(item: FeedItem, raw: RawArticle | None, *, fetched_at: datetim
         author=author, section=item.section, tags=tags, image=image,
         language=page.language or "ar", credit=credit,
     )
+
+
+def revise(previous: Article, current: Article) -> Article:
+    """``current`` as it replaces the stored ``previous``: the same ``published``, and an
+    ``updated`` that follows every real change and nothing else.
+
+    - the content is unchanged (equal ``content_hash``): ``updated`` stays, whatever the
+      page now declares;
+    - it changed and the page declares a newer modified time: that time (``build_article``
+      already cut it to the fetch time, so a time in the future counts as "now");
+    - it changed and the page declares no newer time (older templates declare none):
+      the time feedsvc saw the change, ``current.fetched_at``.
+
+    ``updated`` never goes back. Readers of Atom and JSON Feed key on it, so an edit
+    that left it in place would never be shown.
+    """
+    if current.content_hash == previous.content_hash:
+        updated = previous.updated
+    elif current.updated > previous.updated:
+        updated = current.updated
+    else:
+        updated = current.fetched_at
+    return replace(current, published=previous.published,
+                   updated=max(updated, previous.updated, previous.published))
 
 
 def content_hash(title: str, summary: str, content_html: str, image: Image | None,

@@ -1,7 +1,14 @@
 """The pipeline: one poll of one source, wiring every stage together.
 
     fetch feeds → discover items → plan pages → fetch pages → extract → normalize
-      → match topics → store → publish which topics changed (``feedsvc.changes``)
+      → match topics → store → re-check pages on their schedule
+      → publish which topics changed (``feedsvc.changes``)
+
+An article enters the feeds once its page is extracted, newest first within the
+poll's page budget; only a page still failing after ``feed_only_after`` lets the
+feed's version stand in for it. Every article seen has a page state in the store
+(``decide.py`` draws its life), so waiting pages survive a restart and every stored
+article can be read again: for edits the feed does not show, retractions, restores.
 
 Only this module and the web layer read the clock; every decision below is a pure
 function of values. Errors are handled (and logged once) here: a failing feed or
@@ -10,7 +17,7 @@ page never stops the rest of the poll, and what was stored stays stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -23,9 +30,19 @@ from feedsvc.errors import ExtractError, FeedsvcError, FetchError, HTTPStatusErr
 from feedsvc.extract import extract_article
 from feedsvc.logsetup import get_log
 from feedsvc.models import Article, FeedItem, PollState
-from feedsvc.normalize.article import build_article
+from feedsvc.normalize.article import build_article, revise
 from feedsvc.pipeline.backfill import backfill_due, sitemap_items
-from feedsvc.pipeline.decide import feed_signature, plan_pages, retry_at, vanished
+from feedsvc.pipeline.decide import (
+    feed_only_due,
+    first_sight,
+    page_failed,
+    page_gone,
+    page_read,
+    plan_pages,
+    recheck_outcome,
+    relisted_ids,
+    vanished,
+)
 from feedsvc.pipeline.feeds import Fetch, Listings, later, read_feeds, reason
 from feedsvc.pipeline.identity import Identity
 from feedsvc.pipeline.report import PollReport
@@ -38,6 +55,8 @@ log = get_log("feedsvc.pipeline")
 PAGE_RETRY_BASE = timedelta(minutes=5)
 PAGE_RETRY_CAP = timedelta(hours=6)
 PUBLISH_EVERY = 10  # stored changes between render-cache refreshes during one poll
+SAVED = {SaveOutcome.NEW: "new", SaveOutcome.UPDATED: "changed",
+         SaveOutcome.UNCHANGED: "unchanged", SaveOutcome.RESTORED: "restored"}
 
 
 class Matcher(Protocol):
@@ -63,10 +82,11 @@ class Pipeline:
         items, validators, listed = await read_feeds(self.fetcher, source, state, report,
                                                      self.clock)
         report.items = len(items)
-        await self._store_items(source, items, report)
+        await self._store_items(source, items, state, report)
         await self._recheck_vanished(source, state, listed, report)
-        await self._retry_failed_pages(source, report)
-        backfilled_at = await self._backfill(source, state, report)
+        backfilled_at = await self._backfill(source, state, report)  # in the page budget
+        if not report.failed:  # the site answers no feed: reading pages would fail too
+            await self._recheck_due(source, report)  # in a budget of its own
         await self.store.save_poll_state(replace(
             state, validators=validators, feed_items=listed, last_backfill_at=backfilled_at))
         await self._publish(report, final=True)
@@ -75,75 +95,126 @@ class Pipeline:
     # -- pages ------------------------------------------------------------------------
 
     async def _store_items(self, source: SourceSettings, items: list[FeedItem],
-                           report: PollReport) -> None:
-        live = [i for i in items if not await self.store.is_tombstoned(i.article_id)]
+                           state: PollState, report: PollReport) -> None:
+        """The feeds' new and changed articles, and the pages still pending from earlier
+        polls, newest first within the page budget."""
+        relisted = relisted_ids(state.feed_items, items)
+        live = [i for i in items
+                if i.article_id in relisted or not await self.store.is_tombstoned(i.article_id)]
         states = await self.store.get_page_states([i.article_id for i in live])
-        plan = plan_pages(live, states, now=self.clock(), budget=source.max_pages_per_poll,
-                          fetch_pages=source.fetch_pages)
+        if not source.fetch_pages:
+            await self._store_from_feeds(source, live, states, report)
+            return
+        now = self.clock()
+        earlier = [] if report.failed else await self.store.pending_pages(
+            source.name, now, limit=source.max_pages_per_poll)
+        pending = [await self._with_item(page) for page in earlier]
+        plan = plan_pages(live, states, pending, now=now, budget=source.max_pages_per_poll,
+                          relisted=relisted)
         report.deferred = plan.deferred
-        for item in plan.feed_only:
-            await self._save(source, build_article(item, None, fetched_at=self.clock()), (item.url,), report)
-        for item in plan.fetch:
-            await self._fetch_page(source, item, states.get(item.article_id), report)
-        if source.fetch_pages and source.refresh_window:
-            budget = source.max_pages_per_poll - len(plan.fetch)
-            await self._refresh_recent(source, {i.article_id for i in plan.fetch}, budget, report)
+        for waiting in plan.waiting:  # kept, so an article leaving the feed is not lost
+            await self.store.save_page_state(waiting)
+        for item, page in plan.fetch:
+            await self._fetch_page(source, item, page, report)
 
-    async def _refresh_recent(self, source: SourceSettings, done: set[str], budget: int,
+    async def _store_from_feeds(self, source: SourceSettings, items: list[FeedItem],
+                                states: Mapping[str, PageState], report: PollReport) -> None:
+        """With ``fetch_pages`` off the feed's version is the article; it still gets page
+        state, so a retraction is noticed like any other."""
+        now = self.clock()
+        for item in items:
+            await self._save(source, build_article(item, None, fetched_at=now), (item.url,), report)
+            if item.article_id not in states:
+                await self.store.save_page_state(replace(first_sight(item, now), feed_only=True))
+
+    async def _recheck_due(self, source: SourceSettings, report: PollReport) -> None:
+        """Pages read again on the recheck schedule (and, with ``refresh_window``, every
+        poll while young), with conditional GET: sites edit, retract and restore
+        stories without the feed always showing it."""
+        if not source.fetch_pages:
+            return
+        budget = source.recheck_max_per_poll
+        for page in await self.store.due_rechecks(source.name, self.clock(), limit=budget):
+            budget -= 1
+            item = await self._item_of(page)
+            if item is None:  # nothing left to build an article from: stop asking
+                await self.store.save_page_state(replace(page, next_check_at=None))
+                continue
+            await self._recheck(source, item, page, report)
+        if source.refresh_window and budget > 0:
+            await self._refresh_recent(source, budget, report)
+
+    async def _refresh_recent(self, source: SourceSettings, budget: int,
                               report: PollReport) -> None:
-        """Articles younger than the refresh window are re-checked with conditional GET:
-        sites edit recent stories without always changing what the feed says."""
         since = self.clock() - source.refresh_window
         recent = [a.id async for a in self.store.iter_articles(since=since)
-                  if a.source == source.name and a.id not in done]
-        states = await self.store.get_page_states(recent[-budget:] if budget > 0 else [])
-        for article_id, state in states.items():
-            if state.fetched and not state.failures and (item := await self._stored_item(article_id)):
-                await self._fetch_page(source, item, state, report)
+                  if a.source == source.name and a.id not in report.fetched_ids]
+        for page in (await self.store.get_page_states(recent[-budget:])).values():
+            if page.fetched and not page.failures and (item := await self._item_of(page)):
+                await self._recheck(source, item, page, report)
+
+    async def _recheck(self, source: SourceSettings, item: FeedItem, page: PageState,
+                       report: PollReport) -> None:
+        outcome = await self._fetch_page(source, item, page, report)
+        report.recheck(recheck_outcome(outcome, was_gone=page.gone))
 
     async def _fetch_page(self, source: SourceSettings, item: FeedItem, state: PageState | None,
-                          report: PollReport) -> None:
-        state = state or PageState(item.article_id, item.url)
+                          report: PollReport) -> str:
+        """Read one article page and store what it says. Returns what happened:
+        not_modified, new, changed, unchanged, restored, duplicate, gone or failed."""
         now = self.clock()
+        state = state or first_sight(item, now)
         report.pages_fetched += 1
+        report.fetched_ids.add(item.article_id)
+        conditional = state.fetched and not state.gone  # a gone page has no validators to offer
         try:
-            result = await self.fetcher.get(item.url, etag=state.etag if state.fetched else None,
-                                            last_modified=state.last_modified if state.fetched else None)
+            result = await self.fetcher.get(
+                item.url, etag=state.etag if conditional else None,
+                last_modified=state.last_modified if conditional else None)
+            outcome = "not_modified"
             if not result.not_modified:
                 raw = extract_article(result.body, result.final_url, now=now,
                                       site_tz=ZoneInfo(source.site_timezone),
                                       selectors=source.selectors, charset=result.charset)
-                article = build_article(item, raw, fetched_at=now)
-                await self._save(source, article, (item.url, result.final_url), report)
-            state = replace(state, url=item.url, feed_signature=feed_signature(item),
-                            etag=result.etag, last_modified=result.last_modified, failures=0,
-                            next_attempt_at=None, last_error=None, fetched=True)
+                # the page answers: the article is out, also if it was retracted before
+                outcome = await self._save(source, build_article(item, raw, fetched_at=now),
+                                           (item.url, result.final_url), report, restore=True)
+            etag, modified = result.etag, result.last_modified
+            if result.not_modified:  # a 304 may leave out the validators that still hold
+                etag, modified = etag or state.etag, modified or state.last_modified
+            state = page_read(state, item, etag=etag, last_modified=modified, now=now,
+                              schedule=source.recheck_after)
         except (FetchError, ExtractError) as exc:
-            gone = isinstance(exc, HTTPStatusError) and exc.status in (404, 410)
-            if gone and state.fetched:
+            if isinstance(exc, HTTPStatusError) and exc.status in (404, 410):
                 await self._retract(item.article_id, report)
-            elif not gone and not state.fetched and item.title:
-                # upstream trouble or an unreadable page: serve the feed's version meanwhile
-                # (a sitemap entry has no title, so it waits for its page)
-                await self._save(source, build_article(item, None, fetched_at=now), (item.url,), report)
-            state = self._page_failed(state, item, exc, report)
+                state = page_gone(state, item, now=now, schedule=source.recheck_after)
+                outcome = "gone"
+            else:
+                state = await self._page_failed(source, state, item, exc, report)
+                outcome = "failed"
         await self.store.save_page_state(state)
+        return outcome
 
-    def _page_failed(self, state: PageState, item: FeedItem, exc: FeedsvcError,
-                     report: PollReport) -> PageState:
+    async def _page_failed(self, source: SourceSettings, state: PageState, item: FeedItem,
+                           exc: FeedsvcError, report: PollReport) -> PageState:
         report.page_errors += 1
         # decoded, so an operator reads the Arabic slug in /healthz, not %D8%A7…
         report.page_error = f"{unquote(item.url)}: {reason(exc)}"
-        failures = state.failures + 1
-        next_attempt_at = retry_at(self.clock(), failures, base=PAGE_RETRY_BASE, cap=PAGE_RETRY_CAP)
-        if isinstance(exc, HTTPStatusError) and exc.retry_after:
-            # a page's 429/503 speaks for the whole host: no poll of the source before it
-            report.fresh_until = later(report.fresh_until, exc.retry_after)
-            next_attempt_at = max(next_attempt_at, exc.retry_after)
+        retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+        # a page's 429/503 speaks for the whole host: no poll of the source before it
+        report.fresh_until = later(report.fresh_until, retry_after)
+        now = self.clock()
+        state = page_failed(state, item, error=reason(exc), now=now, retry_after=retry_after,
+                            base=PAGE_RETRY_BASE, cap=PAGE_RETRY_CAP,
+                            grace=source.feed_only_after, schedule=source.recheck_after)
         log.warning("page.failed", source=item.source, article=item.article_id, url=item.url,
-                    failures=failures, error=reason(exc))
-        return replace(state, failures=failures, last_error=reason(exc),
-                       feed_signature=feed_signature(item), next_attempt_at=next_attempt_at)
+                    failures=state.failures, error=reason(exc))
+        if feed_only_due(state, now, source.feed_only_after):
+            # still failing after the grace period: readers get the feed's version meanwhile,
+            # replaced in place when the page is read
+            await self._save(source, build_article(item, None, fetched_at=now), (item.url,), report)
+            state = replace(state, feed_only=True)
+        return state
 
     async def _backfill(self, source: SourceSettings, state: PollState, report: PollReport
                         ) -> datetime | None:
@@ -153,8 +224,9 @@ class Pipeline:
             return state.last_backfill_at
         budget = max(source.max_pages_per_poll - report.pages_fetched, 0)
         items = await sitemap_items(source, self.fetcher.get, self.store, now=now, limit=budget)
+        pages = await self.store.get_page_states([item.article_id for item in items])
         for item in items:
-            await self._fetch_page(source, item, None, report)
+            await self._fetch_page(source, item, pages.get(item.article_id), report)
         report.backfilled = len(items)
         return now
 
@@ -166,23 +238,25 @@ class Pipeline:
         still_listed = {article_id for _, ids in listed for article_id in ids}
         page_states = await self.store.get_page_states(sorted(gone - still_listed))
         for article_id, page in page_states.items():
-            item = await self._stored_item(article_id)
+            if page.gone or article_id in report.fetched_ids or await self.store.is_tombstoned(
+                    article_id):
+                continue
+            item = await self._item_of(page)
             if item is not None:
                 report.rechecked += 1
-                await self._fetch_page(source, item, page, report)
+                await self._recheck(source, item, page, report)
 
-    async def _retry_failed_pages(self, source: SourceSettings, report: PollReport) -> None:
-        """Pages that failed earlier and fell out of the feed are still retried."""
-        for state in await self.store.due_page_retries(source.name, self.clock(), limit=10):
-            item = await self._stored_item(state.article_id)
-            if item is not None:
-                await self._fetch_page(source, item, state, report)
+    async def _with_item(self, page: PageState) -> PageState:
+        """A page state written before feed items were kept: the item from the stored article."""
+        return page if page.item is not None else replace(page, item=await self._item_of(page))
 
-    async def _stored_item(self, article_id: str) -> FeedItem | None:
-        stored = await self.store.get_article(article_id)
-        if stored is None or await self.store.is_tombstoned(article_id):
+    async def _item_of(self, page: PageState) -> FeedItem | None:
+        if page.item is not None:
+            return page.item
+        stored = await self.store.get_article(page.article_id)
+        if stored is None:
             return None
-        return FeedItem(source=stored.source, native_id=article_id.split(":", 1)[1],
+        return FeedItem(source=stored.source, native_id=page.article_id.split(":", 1)[1],
                         url=stored.url, title=stored.title, summary=stored.summary,
                         published=stored.published, image=stored.image, section=stored.section,
                         categories=stored.tags)
@@ -190,23 +264,28 @@ class Pipeline:
     # -- store ------------------------------------------------------------------------
 
     async def _save(self, source: SourceSettings, article: Article, aliases: Iterable[str],
-                    report: PollReport) -> None:
-        """Climb the identity ladder, then store the article, or record it as a copy."""
+                    report: PollReport, *, restore: bool = False) -> str:
+        """Climb the identity ladder, then store the article, or record it as a copy.
+
+        Returns new, changed, unchanged, restored, duplicate, or retracted (a retracted
+        article's feed version: nothing is stored). ``restore``: the article's own page
+        answered, so a retraction of it is lifted.
+        """
         resolution, keys = await self.identity.resolve(article, source, self.clock())
-        if resolution.article_id != article.id or await self.store.is_tombstoned(article.id):
+        if resolution.article_id != article.id:
             # a copy of a stored (or retracted) story: its keys now name the survivor
             await self.store.add_aliases(resolution.article_id,
                                          [f"id:{article.id}", *resolution.aliases_to_add, *aliases])
-            report.duplicates += resolution.article_id != article.id
+            report.duplicates += 1
             log.info("article.duplicate", article=article.id, survivor=resolution.article_id,
                      rung=resolution.rung)
-            return
+            return "duplicate"
+        retracted = await self.store.is_tombstoned(article.id)
+        if retracted and not restore:
+            return "retracted"
         previous = await self.store.get_article(article.id)
         if previous is not None:
-            # published never changes once known; `updated` follows the page's own
-            # modified time and never goes back
-            article = replace(article, published=previous.published,
-                              updated=max(article.updated, previous.updated))
+            article = revise(previous, article)
         if resolution.absorbed is not None:
             report.touch(set(await self.store.absorb(article.id, resolution.absorbed)))
             self.identity.forget(resolution.absorbed)
@@ -215,20 +294,23 @@ class Pipeline:
                      rung=resolution.rung)
         topics = self.matcher().match(article)
         outcome = await self.store.save_article(
-            article, topics, sorted({*aliases, *resolution.aliases_to_add}), keys.fingerprint)
+            article, topics, sorted({*aliases, *resolution.aliases_to_add}), keys.fingerprint,
+            restore=retracted)
         self.identity.remember(keys)
-        if outcome is SaveOutcome.NEW:
-            report.new += 1
-        elif outcome is SaveOutcome.UPDATED:
-            report.updated += 1
-        else:
+        if outcome is SaveOutcome.UNCHANGED:
             report.unchanged += 1
-            return
+            return SAVED[outcome]
+        report.new += outcome is SaveOutcome.NEW
+        report.updated += outcome is SaveOutcome.UPDATED
+        report.restored += outcome is SaveOutcome.RESTORED
+        if outcome is SaveOutcome.RESTORED:
+            log.info("article.restored", article=article.id)
         for slug in topics:
             report.topic_matches[slug] = report.topic_matches.get(slug, 0) + 1
         old_topics = self.matcher().match(previous) if previous is not None else frozenset()
         report.touch(set(topics) | set(old_topics))
         await self._publish(report)
+        return SAVED[outcome]
 
     async def _publish(self, report: PollReport, *, final: bool = False) -> None:
         """Let readers see stored articles while a long poll (a first one) goes on: the

@@ -18,12 +18,15 @@ class PollReport:
     updated: int = 0
     unchanged: int = 0
     retracted: int = 0
+    restored: int = 0  # retracted articles whose page answered again
     duplicates: int = 0
-    rechecked: int = 0
+    rechecked: int = 0  # pages read again because their article left a feed early
+    rechecks: dict[str, int] = field(default_factory=dict)  # pages read again, by outcome
     backfilled: int = 0
     pages_fetched: int = 0
     page_errors: int = 0
     deferred: int = 0
+    fetched_ids: set[str] = field(default_factory=set)  # articles whose page this poll read
     changed_topics: set[str] = field(default_factory=set)
     unpublished: int = 0  # stored changes the render cache has not heard of yet
     pending_topics: set[str] = field(default_factory=set)  # … and the topics they touched
@@ -38,6 +41,10 @@ class PollReport:
         self.changed_topics |= topics
         self.pending_topics |= topics
         self.unpublished += 1
+
+    def recheck(self, outcome: str) -> None:
+        """Count one page read again (``feedsvc.metrics.RECHECK_OUTCOMES``)."""
+        self.rechecks[outcome] = self.rechecks.get(outcome, 0) + 1
 
     @property
     def failed(self) -> bool:

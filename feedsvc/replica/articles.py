@@ -58,10 +58,12 @@ class ReplicaArticle:
 
 @dataclass(frozen=True, slots=True)
 class Markup:
-    """Which machine-readable blocks an article page carries."""
+    """Which machine-readable blocks an article page carries, and whether they say when
+    it was modified (older templates carry only the publication time)."""
 
     jsonld: bool = True
     opengraph: bool = True
+    modified_time: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,9 +155,11 @@ def expected_extraction(frame: Frame, article: ReplicaArticle, markup: Markup) -
     Only the JSON-LD and OpenGraph blocks say when an article was modified; a page
     without both (the legacy template, or the blocks switched off) shows only the
     visible date, to the minute, so ``modified`` is then None and ``published`` is
-    cut to the minute.
+    cut to the minute. Blocks without a modified time (``Markup.modified_time`` off)
+    give a None ``modified`` too.
     """
     blocks = article.template != "legacy" and (markup.jsonld or markup.opengraph)
+    declares_modified = blocks and markup.modified_time
     published = article.published if blocks else article.published.replace(second=0, microsecond=0)
     image = None
     if article.image:
@@ -174,5 +178,5 @@ def expected_extraction(frame: Frame, article: ReplicaArticle, markup: Markup) -
         "tags": [tag.name for tag in article.tags],
         "image": image,
         "published": published.astimezone(UTC).isoformat(),
-        "modified": article.modified.astimezone(UTC).isoformat() if blocks else None,
+        "modified": article.modified.astimezone(UTC).isoformat() if declares_modified else None,
     }

@@ -4,7 +4,9 @@ Every switch is a POST with a JSON object body (or none) and answers JSON::
 
     POST /_replica/publish        {"id": 1512358}
     POST /_replica/publish_next   {}                      -> {"id": ... or null}
-    POST /_replica/edit           {"id", "title"?, "lead"?, "paragraphs"?, "modified"? ISO 8601}
+    POST /_replica/edit           {"id", "title"?, "lead"?, "paragraphs"?, "modified"? ISO 8601,
+                                   "declare_modified"?: bool (false: the page says no
+                                   modified time, as older templates)}
     POST /_replica/retract        {"id", "status"?: 404|410}
     POST /_replica/markup         {"jsonld": bool, "opengraph": bool, "id"?: one article}
     POST /_replica/robots         {"allowed": bool, "crawl_delay": seconds or null}
@@ -44,8 +46,12 @@ def _publish_next(site: ReplicaSite, args: dict[str, Any]) -> object:
 
 def _edit(site: ReplicaSite, args: dict[str, Any]) -> object:
     modified = datetime.fromisoformat(args["modified"]) if args.get("modified") else None
+    declare = args.get("declare_modified", True)
+    if not isinstance(declare, bool):
+        raise ValueError(f"declare_modified must be true or false, not {declare!r}")
     article = site.edit(int(args["id"]), title=args.get("title"), lead=args.get("lead"),
-                        paragraphs=args.get("paragraphs"), modified=modified)
+                        paragraphs=args.get("paragraphs"), modified=modified,
+                        declare_modified=declare)
     return {"id": article.id, "modified": article.modified.isoformat()}
 
 

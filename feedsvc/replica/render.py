@@ -142,13 +142,14 @@ def render_page(
     markup: Markup,
     read_more: Sequence[ReplicaArticle],
 ) -> bytes:
-    """An article page; the "legacy" template never carries JSON-LD or OpenGraph."""
+    """An article page; the "legacy" template never carries JSON-LD or OpenGraph, and
+    without ``markup.modified_time`` the blocks leave out when it was modified."""
     legacy = article.template == "legacy"
     head_blocks = ""
     if markup.opengraph and not legacy:
-        head_blocks += _opengraph(frame, article)
+        head_blocks += _opengraph(frame, article, modified=markup.modified_time)
     if markup.jsonld and not legacy:
-        head_blocks += _jsonld(frame, article)
+        head_blocks += _jsonld(frame, article, modified=markup.modified_time)
     return (
         '<!DOCTYPE html>\n<html lang="ar" dir="rtl">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{_esc(article.title)} - RT Arabic</title>\n"
@@ -161,7 +162,7 @@ def render_page(
     ).encode()
 
 
-def _opengraph(frame: Frame, article: ReplicaArticle) -> str:
+def _opengraph(frame: Frame, article: ReplicaArticle, *, modified: bool) -> str:
     properties = [
         ("og:type", "article"),
         ("og:site_name", "RT Arabic"),
@@ -171,16 +172,16 @@ def _opengraph(frame: Frame, article: ReplicaArticle) -> str:
     ]
     if article.image:
         properties.append(("og:image", image_url(frame, article.image, article.published, "article")))
-    properties += [
-        ("article:published_time", _site_iso(frame, article.published)),
-        ("article:modified_time", _site_iso(frame, article.modified)),
-        ("article:section", frame.section_names.get(article.section, article.section)),
-    ]
+    properties.append(("article:published_time", _site_iso(frame, article.published)))
+    if modified:
+        properties.append(("article:modified_time", _site_iso(frame, article.modified)))
+    properties.append(
+        ("article:section", frame.section_names.get(article.section, article.section)))
     properties += [("article:tag", tag.name) for tag in article.tags]
     return "".join(f'<meta property="{key}" content="{_esc(value)}">\n' for key, value in properties)
 
 
-def _jsonld(frame: Frame, article: ReplicaArticle) -> str:
+def _jsonld(frame: Frame, article: ReplicaArticle, *, modified: bool) -> str:
     author = (
         {"@type": "Person", "name": article.author}
         if article.author
@@ -192,8 +193,9 @@ def _jsonld(frame: Frame, article: ReplicaArticle) -> str:
         "headline": article.title,
         "description": article.lead,
         "datePublished": _site_iso(frame, article.published),
-        "dateModified": _site_iso(frame, article.modified),
     }
+    if modified:
+        document["dateModified"] = _site_iso(frame, article.modified)
     if article.image:
         document["image"] = {
             "@type": "ImageObject",

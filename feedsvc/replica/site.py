@@ -88,6 +88,7 @@ class ReplicaSite:
         self._retracted: dict[int, int] = {}
         self._markup = Markup()
         self._markup_by_article: dict[int, Markup] = {}
+        self._undated: set[int] = set()  # pages whose template declares no modified time
         self._markup_changed_at = datetime.min.replace(tzinfo=UTC)
         self.robots_allowed = True
         self.crawl_delay: float | None = 1.0
@@ -110,8 +111,16 @@ class ReplicaSite:
 
     def edit(self, article_id: int, title: str | None = None,
              paragraphs: Iterable[str] | None = None, lead: str | None = None,
-             modified: datetime | None = None) -> ReplicaArticle:
+             modified: datetime | None = None, declare_modified: bool = True) -> ReplicaArticle:
+        """Change an article; ``modified`` (default: now) is when. ``declare_modified=False``
+        serves the edited page from a template that declares no modified time (its
+        JSON-LD and OpenGraph say only when it was published), as older templates do;
+        an edit with it True declares the time again."""
         article = self._known(article_id)
+        if declare_modified:
+            self._undated.discard(article_id)
+        else:
+            self._undated.add(article_id)
         changes: dict[str, Any] = {"modified": modified or self.clock()}
         if title is not None:
             changes["title"] = title
@@ -188,7 +197,10 @@ class ReplicaSite:
         return self._retracted.get(article_id)
 
     def markup_for(self, article_id: int) -> Markup:
-        return self._markup_by_article.get(article_id, self._markup)
+        markup = self._markup_by_article.get(article_id, self._markup)
+        if article_id in self._undated:
+            markup = dataclasses.replace(markup, modified_time=False)
+        return markup
 
     def newest(self, section: str | None = None, limit: int | None = None) -> list[ReplicaArticle]:
         out = [a for a in self._articles.values() if self.article(a.id)]

@@ -107,12 +107,15 @@ class Poller:
         for name, count in article_counts(report).items():
             metrics.articles.labels(source.name, name).inc(count)
         metrics.page_errors.labels(source.name).inc(report.page_errors)
+        for recheck, count in report.rechecks.items():
+            metrics.page_rechecks.labels(source.name, recheck).inc(count)
         for slug, count in report.topic_matches.items():
             metrics.topic_matches.labels(slug).inc(count)
         # The errors themselves were logged where they were handled (feed.failed,
         # page.failed); this event only counts them.
         log.info("poll.done", source=source.name, outcome=outcome,
                   items=report.items, **article_counts(report), rechecked=report.rechecked,
+                  rechecks=sum(report.rechecks.values()),
                   feeds_not_modified=report.feeds_not_modified,
                   feed_errors=len(report.feed_errors), page_errors=report.page_errors,
                   deferred=report.deferred, took=round(took.total_seconds(), 3),
@@ -146,7 +149,8 @@ def poll_problem(report: PollReport) -> str | None:
 
 def article_counts(report: PollReport) -> dict[str, int]:
     return {"new": report.new, "updated": report.updated, "unchanged": report.unchanged,
-            "duplicate": report.duplicates, "retracted": report.retracted}
+            "duplicate": report.duplicates, "retracted": report.retracted,
+            "restored": report.restored}
 
 
 def start_scheduler(poller: Poller, tick: timedelta) -> AsyncIOScheduler:

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Protocol
 
-from feedsvc.models import Article, PollState
+from feedsvc.models import Article, FeedItem, PollState
 
 ALL_TOPIC = "all"  # the reserved slug that lists every live article
 
@@ -24,6 +24,7 @@ class SaveOutcome(Enum):
     NEW = "new"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+    RESTORED = "restored"  # a retracted article is live again
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,14 @@ class TopicStats:
 
 @dataclass(frozen=True, slots=True)
 class PageState:
-    """What the poller knows of one article page: validators, what the feed said, retries."""
+    """What the poller knows of one article page: validators, what the feed said, retries,
+    and the recheck schedule. Every article feedsvc has seen has one, stored or not yet.
+
+    A page is *pending* until it is extracted once (``fetched``): it waits for the page
+    budget, or for the back-off after a failure (``next_attempt_at``). Once extracted (or
+    found ``gone``), it is read again at ``next_check_at``, the next point of the recheck
+    schedule; a failed re-read is retried after ``next_attempt_at``.
+    """
 
     article_id: str
     url: str
@@ -54,6 +62,15 @@ class PageState:
     next_attempt_at: datetime | None = None
     last_error: str | None = None
     fetched: bool = False  # the page was extracted at least once
+    # what the feed (or sitemap) said: the page can be fetched, and the article built,
+    # after the item has left the feed
+    item: FeedItem | None = None
+    published: datetime | None = None  # orders pending pages newest first; anchors the schedule
+    first_seen_at: datetime | None = None  # the feed-only grace period runs from here
+    feed_only: bool = False  # the stored article is the feed's version, waiting for its page
+    gone: bool = False  # the page answered 404/410 when last read: the article is tombstoned
+    next_check_at: datetime | None = None  # the next scheduled re-read; None: none planned
+    checks: int = 0  # re-reads after the first extraction
 
 
 class Store(Protocol):
@@ -71,12 +88,14 @@ class Store(Protocol):
 
     async def save_article(
         self, article: Article, topics: Collection[str], aliases: Sequence[str] = (),
-        fingerprint: str | None = None,
+        fingerprint: str | None = None, *, restore: bool = False,
     ) -> SaveOutcome:
         """Insert or replace the article, its topic memberships, aliases and content
         fingerprint, atomically.
 
         An article whose ``content_hash`` and topics equal the stored ones is not written.
+        ``restore`` lifts the article's tombstone in the same transaction and puts a
+        retracted article back in the feeds (``RESTORED``).
         """
 
     async def add_aliases(self, article_id: str, keys: Sequence[str]) -> None:
@@ -104,7 +123,11 @@ class Store(Protocol):
     async def topic_page(
         self, topic: str, *, limit: int, before: Cursor | None = None, since: datetime | None = None
     ) -> list[Article]:
-        """Newest-first page of a topic's live articles (``all`` for every article)."""
+        """Newest-first page of a topic's live articles (``all`` for every article).
+
+        Each article's ``aliases`` are the other URLs that name it in the alias table
+        (copies folded into it, URL variants), sorted, read for the whole page at once.
+        """
 
     async def topic_stats(self, topics: Sequence[str]) -> dict[str, TopicStats]:
         """Item count and last update of each named topic (and ``all``)."""
@@ -141,5 +164,10 @@ class Store(Protocol):
 
     async def save_page_state(self, state: PageState) -> None: ...
 
-    async def due_page_retries(self, source: str, now: datetime, limit: int) -> list[PageState]:
-        """Pages whose extraction failed and whose back-off has passed."""
+    async def pending_pages(self, source: str, now: datetime, limit: int) -> list[PageState]:
+        """Pages never extracted and not gone whose next attempt is due (or was never
+        set), newest ``published`` first."""
+
+    async def due_rechecks(self, source: str, now: datetime, limit: int) -> list[PageState]:
+        """Extracted (or gone) pages whose ``next_check_at`` has come and whose back-off
+        after a failed read has passed, earliest check first."""

@@ -7,12 +7,13 @@ since the epoch (UTC): exact, index-friendly and the same in every backend.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from feedsvc.models import Article, Image, PollState
+from feedsvc.models import Article, FeedItem, Image, PollState
 
 
 def to_micros(moment: datetime) -> int:
@@ -55,7 +56,9 @@ def _dumps(value: dict[str, Any]) -> bytes:
         return json.dumps(value, ensure_ascii=True).encode("ascii")
 
 
-def decode_article(blob: bytes) -> Article:
+def decode_article(blob: bytes, alias_keys: Iterable[str] | None = None) -> Article:
+    """The stored article; with ``alias_keys`` (the alias table's keys naming it), its
+    ``aliases`` are the URLs among them other than its own, sorted: what is served."""
     try:
         data: dict[str, Any] = orjson.loads(blob)
     except orjson.JSONDecodeError:  # written by _dumps' fallback
@@ -70,7 +73,35 @@ def decode_article(blob: bytes) -> Article:
         author=data.get("author"), section=data.get("section"), tags=tuple(data.get("tags", ())),
         image=Image(image["url"], image.get("caption", "")) if image else None,
         language=data.get("language", "ar"), credit=data.get("credit"),
-        aliases=tuple(data.get("aliases", ())),
+        aliases=tuple(data.get("aliases", ())) if alias_keys is None else tuple(sorted(
+            {key for key in alias_keys if "://" in key and key != data["url"]})),
+    )
+
+
+def encode_feed_item(item: FeedItem) -> bytes:
+    """What the feed said of an article, kept in its page state."""
+    image = {"url": item.image.url, "caption": item.image.caption} if item.image else None
+    return _dumps({
+        "source": item.source, "native_id": item.native_id, "url": item.url,
+        "title": item.title, "summary": item.summary, "published": _iso(item.published),
+        "image": image, "section": item.section, "categories": list(item.categories),
+        "author": item.author,
+    })
+
+
+def decode_feed_item(blob: bytes) -> FeedItem:
+    try:
+        data: dict[str, Any] = orjson.loads(blob)
+    except orjson.JSONDecodeError:  # written by _dumps' fallback
+        data = json.loads(blob)
+    image = data.get("image")
+    return FeedItem(
+        source=data["source"], native_id=data["native_id"], url=data["url"],
+        title=data.get("title", ""), summary=data.get("summary", ""),
+        published=_time(data.get("published")),
+        image=Image(image["url"], image.get("caption", "")) if image else None,
+        section=data.get("section"), categories=tuple(data.get("categories", ())),
+        author=data.get("author"),
     )
 
 

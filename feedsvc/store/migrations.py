@@ -7,6 +7,9 @@ Topic stats (step 3) read ``topic_counts``, kept by every write in the same
 transaction (the row keyed ``''`` counts the live articles), and the newest
 ``updated`` from ``topic_articles(topic, updated)`` / ``articles(live, updated)``,
 so they cost the same at 1M articles as at 1k (``docs/benchmarks.md``, "Storage").
+Pages waiting for their first extraction are read newest first from
+``page_state_pending`` and the due re-checks from ``page_state_recheck`` (step 5),
+both partial, so neither scan grows with the pages already settled.
 """
 
 from __future__ import annotations
@@ -84,5 +87,31 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             topic       TEXT PRIMARY KEY,
             fingerprint TEXT NOT NULL
         );
+    """),
+    (5, "page state for every article: feed item, grace period, recheck schedule", """
+        ALTER TABLE page_state ADD COLUMN item BLOB;
+        ALTER TABLE page_state ADD COLUMN published INTEGER;
+        ALTER TABLE page_state ADD COLUMN first_seen_at INTEGER;
+        ALTER TABLE page_state ADD COLUMN feed_only INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE page_state ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE page_state ADD COLUMN next_check_at INTEGER;
+        ALTER TABLE page_state ADD COLUMN checks INTEGER NOT NULL DEFAULT 0;
+        UPDATE page_state SET published = (
+            SELECT a.published FROM articles a WHERE a.id = page_state.article_id);
+        UPDATE page_state SET published = COALESCE(next_attempt_at, 0) WHERE published IS NULL;
+        UPDATE page_state SET first_seen_at = published;
+        UPDATE page_state SET gone = 1
+            WHERE article_id IN (SELECT article_id FROM tombstones);
+        UPDATE page_state SET feed_only = 1
+            WHERE fetched = 0 AND article_id IN (SELECT id FROM articles);
+        INSERT INTO page_state (article_id, source, url, published, first_seen_at, feed_only)
+            SELECT a.id, a.source, json_extract(CAST(a.body AS TEXT), '$.url'), a.published,
+                   a.published, 1
+            FROM articles a
+            WHERE a.live = 1 AND a.id NOT IN (SELECT article_id FROM page_state);
+        CREATE INDEX page_state_pending ON page_state (source, published DESC, article_id DESC)
+            WHERE fetched = 0 AND gone = 0;
+        CREATE INDEX page_state_recheck ON page_state (source, next_check_at)
+            WHERE next_check_at IS NOT NULL;
     """),
 )

@@ -15,7 +15,9 @@ Why these indexes: a topic's newest page is a range scan of
 ``topic_articles(topic, published DESC, article_id DESC)`` that stops after ``limit``
 rows; the ``all`` page and ``iter_articles`` scan ``articles_newest`` (forwards or
 backwards); the newest ``updated`` of a topic or of ``all`` is the end of an index.
-Partial indexes (``WHERE live``) leave retracted articles out of the hot paths.
+Partial indexes (``WHERE live``) leave retracted articles out of the hot paths, and
+``page_state_pending`` / ``page_state_recheck`` (step 3) hold only the pages still
+waiting for a first extraction or a re-check.
 
 All pending steps are applied in one transaction under an advisory lock
 (``postgres/connection.py``), so a failed step leaves the schema as it was.
@@ -95,4 +97,31 @@ PG_MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             fingerprint TEXT NOT NULL
         );
     """),
+    (3, "page state for every article: feed item, grace period, recheck schedule", """
+        ALTER TABLE page_state
+            ADD COLUMN item          BYTEA,
+            ADD COLUMN published     BIGINT,
+            ADD COLUMN first_seen_at BIGINT,
+            ADD COLUMN feed_only     BOOLEAN NOT NULL DEFAULT FALSE,
+            ADD COLUMN gone          BOOLEAN NOT NULL DEFAULT FALSE,
+            ADD COLUMN next_check_at BIGINT,
+            ADD COLUMN checks        INTEGER NOT NULL DEFAULT 0;
+        UPDATE page_state p SET published = a.published FROM articles a WHERE a.id = p.article_id;
+        UPDATE page_state SET published = COALESCE(next_attempt_at, 0) WHERE published IS NULL;
+        UPDATE page_state SET first_seen_at = published;
+        UPDATE page_state SET gone = TRUE
+            WHERE article_id IN (SELECT article_id FROM tombstones);
+        UPDATE page_state SET feed_only = TRUE
+            WHERE NOT fetched AND article_id IN (SELECT id FROM articles);
+        INSERT INTO page_state (article_id, source, url, published, first_seen_at, feed_only)
+            SELECT a.id, a.source, convert_from(a.body, 'UTF8')::json ->> 'url', a.published,
+                   a.published, TRUE
+            FROM articles a
+            WHERE a.live AND NOT EXISTS (SELECT 1 FROM page_state p WHERE p.article_id = a.id);
+        CREATE INDEX page_state_pending ON page_state (source, published DESC, article_id DESC)
+            WHERE NOT fetched AND NOT gone;
+        CREATE INDEX page_state_recheck ON page_state (source, next_check_at)
+            WHERE next_check_at IS NOT NULL;
+    """),
 )
+

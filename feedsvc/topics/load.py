@@ -40,8 +40,9 @@ from feedsvc.topics.query import parse_query
 
 __all__ = ["load_topics", "parse_topics"]
 
-REQUIRED = ("slug", "title", "description", "query")
+REQUIRED = ("slug", "title", "query")
 OPTIONAL = ("exclude", "sections", "sources", "max_age", "limit")
+KNOWN = ("slug", "title", "description", "query", *OPTIONAL)  # description: optional too
 _SECTION_RE = re.compile(r"[a-z0-9_]+")
 
 
@@ -145,12 +146,13 @@ class _TopicReader:
 
     def read(self) -> Topic | None:
         for key in self.raw:
-            if key not in REQUIRED + OPTIONAL:
-                self.fail(key, f"unknown key (known: {', '.join(REQUIRED + OPTIONAL)})")
+            if key not in KNOWN:
+                self.fail(key, f"unknown key (known: {', '.join(KNOWN)})")
         for key in REQUIRED:
             if key not in self.raw:
                 self.fail(None, f"topic is missing the required key {key!r}")
-        slug, title, description = (self.text(k) for k in ("slug", "title", "description"))
+        slug, title = self.text("slug"), self.text("title")
+        description = self.optional_text("description")
         if slug is not None and (reason := check_slug(slug)) is not None:
             self.fail("slug", reason)
         query, exclude = self.query("query"), self.query("exclude")
@@ -158,7 +160,7 @@ class _TopicReader:
         max_age, limit = self.duration(), self.raw.get("limit")
         if limit is not None and (reason := check_limit(limit)) is not None:
             self.fail("limit", reason)
-        if self.failed or slug is None or title is None or description is None or query is None:
+        if self.failed or slug is None or title is None or query is None:
             return None
         assert limit is None or isinstance(limit, int)
         return Topic(slug, title, description, query, exclude, sections, sources, max_age, limit)
@@ -173,6 +175,20 @@ class _TopicReader:
         if (reason := check_length(key, value)) is not None:
             self.fail(key, reason)
             return None
+        return value
+
+    def optional_text(self, key: str) -> str:
+        """A string that may be left out or empty: ``""`` then (every feed format makes
+        its description optional)."""
+        value = self.raw.get(key, "")
+        if not isinstance(value, str):
+            self.fail(key, "must be a string")
+            return ""
+        if not value.strip():
+            return ""
+        if (reason := check_length(key, value)) is not None:
+            self.fail(key, reason)
+            return ""
         return value
 
     def query(self, key: str) -> str | None:

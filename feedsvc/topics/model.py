@@ -59,7 +59,7 @@ class Topic:
 
     slug: str
     title: str
-    description: str
+    description: str  # "" when the topics file gives none: feeds then carry no subtitle
     query: str
     exclude: str | None = None
     sections: tuple[str, ...] = ()

@@ -129,3 +129,28 @@ def test_dedupe_table_is_checked_with_its_lines(tmp_path: Path) -> None:
         f"{path}:3: dedupe.bands: 33: must divide num_perm (128)",
         f"{path}:4: dedupe.retractions: 'hide' is not 'remove' or 'keep'",
     ]
+
+
+def test_the_recheck_schedule_and_the_grace_period_read_and_are_checked(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[sources]]\nname = "rt-arabic"\nrecheck_after = ["30m", "2h", "1d"]\n'
+                           'feed_only_after = "45m"\nrecheck_max_per_poll = 10\n')
+    source = load_settings(path, {}).sources[0]
+    assert source.recheck_after == (timedelta(minutes=30), timedelta(hours=2), timedelta(days=1))
+    assert (source.feed_only_after, source.recheck_max_per_poll) == (timedelta(minutes=45), 10)
+    assert load_settings(write(tmp_path, ""), {}).sources[0].recheck_after == (
+        timedelta(minutes=15), timedelta(hours=1), timedelta(hours=6), timedelta(hours=24),
+        timedelta(hours=48))
+    path = write(tmp_path, '[[sources]]\nname = "rt-arabic"\nrecheck_after = []\n')
+    assert load_settings(path, {}).sources[0].recheck_after == ()
+    path = write(tmp_path, '[[sources]]\nname = "rt-arabic"\nrecheck_after = ["1h", "15m"]\n'
+                           'feed_only_after = "soon"\nrecheck_max_per_poll = -1\n')
+    [grace, bound, order] = problems_of(path)
+    assert grace == f"{path}:4: sources[0].feed_only_after: 'soon': 'soon' is not a duration; use e.g. '90s', '5m', '1h', '7d'"
+    assert order.startswith(f"{path}:3: sources[0].recheck_after: list durations longer than 0 in ascending order")
+    assert bound == f"{path}:5: sources[0].recheck_max_per_poll: cannot be negative"
+    path = write(tmp_path, '[[sources]]\nname = "rt-arabic"\nrecheck_after = [15]\n')
+    assert load_settings(path, {}).sources[0].recheck_after == (timedelta(seconds=15),)
+    path = write(tmp_path, '[[sources]]\nname = "rt-arabic"\nrecheck_after = {a = 1}\n')
+    [problem] = problems_of(path)
+    assert problem.startswith(f"{path}:3: sources[0].recheck_after: ")
+    assert problem.endswith("expected a list of durations such as ['15m', '1h']")

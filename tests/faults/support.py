@@ -26,8 +26,9 @@ ITEM_ID = re.compile(rf"{SOURCE}:\d+$")
 
 def fault_settings(base_url: str, tmp_path: Path, *, respect_robots: bool = False,
                    **source: Any) -> Settings:
-    """Settings with short timeouts and a 1 MiB body limit, so each fault costs ~1 s at most."""
-    settings = settings_for(base_url, tmp_path, **source)
+    """Settings with short timeouts and a 1 MiB body limit, so each fault costs ~1 s at most.
+    No recheck schedule: these tests jump hours ahead, and count every page read."""
+    settings = settings_for(base_url, tmp_path, **{"recheck_after": (), **source})
     return replace(settings, fetch=replace(settings.fetch, read_timeout=0.5, total_timeout=1.0,
                                            max_body_size=MIB, respect_robots=respect_robots))
 

@@ -8,6 +8,7 @@ import aiohttp
 import feedparser
 import pytest
 
+from feedsvc.extract import extract_article
 from feedsvc.replica import ReplicaSite, UnknownArticle
 from tests.replica.conftest import LAVROV_ID, StoppedClock, fetch
 
@@ -112,3 +113,32 @@ def test_edit_without_modified_uses_the_clock(site: ReplicaSite, clock: StoppedC
     edited = site.edit(LAVROV_ID, lead="x")
     assert edited.modified == clock.now and edited.modified.tzinfo is UTC
     assert site.edit(LAVROV_ID, modified=datetime(2020, 1, 1, tzinfo=UTC)).lead == "x"
+
+
+async def test_an_edit_can_come_from_a_template_that_declares_no_modified_time(
+        base_url, http, site: ReplicaSite, clock: StoppedClock):
+    url = site.ground_truth(LAVROV_ID)["url"]
+    clock.advance(3600)
+    site.edit(LAVROV_ID, title="عنوان بلا تاريخ تعديل", declare_modified=False)
+    status, body = await fetch(http, url)
+    page = body.decode()
+    assert status == 200 and "عنوان بلا تاريخ تعديل" in page
+    assert "dateModified" not in page and "article:modified_time" not in page
+    assert "datePublished" in page and "article:published_time" in page
+    assert site.ground_truth(LAVROV_ID)["modified"] is None
+    raw = extract_article(body, url, now=clock.now, site_tz=site.timezone)
+    assert raw.modified is None and raw.published is not None
+
+    control = base_url + "/_replica/"
+    async with http.post(control + "edit", json={"id": LAVROV_ID, "lead": "ملخص",
+                                                 "declare_modified": True}) as answer:
+        assert answer.status == 200
+    assert site.ground_truth(LAVROV_ID)["modified"] == clock.now.isoformat()
+    async with http.post(control + "edit", json={"id": LAVROV_ID,
+                                                 "declare_modified": False}) as answer:
+        assert answer.status == 200 and site.ground_truth(LAVROV_ID)["modified"] is None
+    async with http.post(control + "edit", json={"id": LAVROV_ID,
+                                                 "declare_modified": "no"}) as answer:
+        assert answer.status == 400
+    site.reset()
+    assert site.ground_truth(LAVROV_ID)["modified"] is not None

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from feedsvc.models import PollState
+from feedsvc.models import FeedItem, Image, PollState
 from feedsvc.store import ALL_TOPIC, Cursor, PageState, SaveOutcome, Store
 from tests.factories import T0, make_article
 from tests.store.support import open_store
@@ -122,12 +123,88 @@ async def test_poll_and_page_state_round_trip(store: Store) -> None:
                       consecutive_failures=2, validators=(("http://x/rss/", '"e1"', None),))
     await store.save_poll_state(state)
     assert await store.get_poll_state("rt-arabic") == state
+    item = FeedItem("rt-arabic", "1", "http://x/1/", "عنوان", "ملخص", T0,
+                    Image("http://img/1.jpg", "تعليق"), "news", ("سوريا",), "مراسل")
     page = PageState("rt-arabic:1", "http://x/1/", "sig", '"e"', None, failures=1,
-                     next_attempt_at=T0, last_error="no title")
+                     next_attempt_at=T0, last_error="no title", item=item, published=T0,
+                     first_seen_at=T0 + timedelta(seconds=1), feed_only=True,
+                     next_check_at=T0 + timedelta(hours=1), checks=2)
     await store.save_page_state(page)
     assert await store.get_page_states(["rt-arabic:1", "rt-arabic:2"]) == {"rt-arabic:1": page}
-    assert await store.due_page_retries("rt-arabic", T0 - timedelta(seconds=1), 10) == []
-    assert await store.due_page_retries("rt-arabic", T0, 10) == [page]
+    bare = PageState("rt-arabic:2", "http://x/2/")
+    await store.save_page_state(bare)
+    assert (await store.get_page_states([bare.article_id]))[bare.article_id] == bare
+
+
+def pending(n: int, **fields: Any) -> PageState:
+    return PageState(f"rt-arabic:{n}", f"http://x/{n}/", published=T0 + timedelta(minutes=n),
+                     **fields)
+
+
+async def test_pending_pages_are_the_unextracted_ones_due_newest_first(store: Store) -> None:
+    for state in (pending(1), pending(2, next_attempt_at=T0), pending(3),
+                  pending(4, next_attempt_at=T0 + timedelta(hours=1)),  # backing off
+                  pending(5, fetched=True), pending(6, gone=True)):
+        await store.save_page_state(state)
+    await store.save_page_state(replace(pending(7), article_id="other:7"))
+    due = await store.pending_pages("rt-arabic", T0, limit=10)
+    assert [s.article_id for s in due] == ["rt-arabic:3", "rt-arabic:2", "rt-arabic:1"]
+    assert [s.article_id for s in await store.pending_pages("rt-arabic", T0, limit=2)] == [
+        "rt-arabic:3", "rt-arabic:2"]
+    later = await store.pending_pages("rt-arabic", T0 + timedelta(hours=1), limit=10)
+    assert [s.article_id for s in later][0] == "rt-arabic:4"
+
+
+async def test_due_rechecks_are_extracted_or_gone_pages_whose_check_has_come(store: Store) -> None:
+    hour = timedelta(hours=1)
+    for state in (pending(1, fetched=True, next_check_at=T0 + hour),
+                  pending(2, fetched=True, next_check_at=T0),
+                  pending(3, gone=True, next_check_at=T0 - hour),
+                  pending(4, fetched=True, next_check_at=T0 - hour, failures=1,
+                          next_attempt_at=T0 + hour),  # a failed re-read, backing off
+                  pending(5, fetched=True),  # no check planned
+                  pending(6, next_check_at=T0)):  # never extracted: pending, not a re-check
+        await store.save_page_state(state)
+    due = await store.due_rechecks("rt-arabic", T0, limit=10)
+    assert [s.article_id for s in due] == ["rt-arabic:3", "rt-arabic:2"]
+    assert len(await store.due_rechecks("rt-arabic", T0, limit=1)) == 1
+    later = await store.due_rechecks("rt-arabic", T0 + hour, limit=10)
+    assert [s.article_id for s in later] == ["rt-arabic:3", "rt-arabic:4", "rt-arabic:2",
+                                             "rt-arabic:1"]
+
+
+async def test_restore_brings_a_retracted_article_back_under_its_id(store: Store) -> None:
+    article = make_article(1)
+    await store.save_article(article, {"syria"})
+    await store.retract_article(article.id, now=T0)
+    assert await store.count_articles() == 0
+    edited = replace(article, updated=article.updated + timedelta(hours=1))
+    assert await store.save_article(edited, {"syria"}, restore=True) is SaveOutcome.RESTORED
+    assert not await store.is_tombstoned(article.id)
+    assert [a.id for a in await store.topic_page("syria", limit=10)] == [article.id]
+    assert [a.id for a in await store.topic_page(ALL_TOPIC, limit=10)] == [article.id]
+    stats = await store.topic_stats(["syria", ALL_TOPIC])
+    assert (stats["syria"].count, stats[ALL_TOPIC].count) == (1, 1)
+    assert await store.save_article(edited, {"syria"}, restore=True) is SaveOutcome.UNCHANGED
+
+    never_stored = make_article(2)
+    await store.retract_article(never_stored.id, now=T0)  # its page was gone before it was stored
+    assert await store.save_article(never_stored, set(), restore=True) is SaveOutcome.NEW
+    assert not await store.is_tombstoned(never_stored.id)
+    assert await store.count_articles() == 2
+
+
+async def test_topic_pages_carry_each_articles_alias_urls(store: Store) -> None:
+    original, copy, plain = make_article(1), make_article(2), make_article(3)
+    await store.save_article(copy, {"syria"}, aliases=[copy.url, "https://mirror.example/copy/"])
+    await store.save_article(original, {"syria"}, aliases=[original.url])
+    await store.save_article(plain, {"syria"})
+    await store.absorb(original.id, copy.id)
+    for topic in ("syria", ALL_TOPIC):
+        page = {a.id: a.aliases for a in await store.topic_page(topic, limit=10)}
+        # its own URL and the internal id: key stay out; the copy's URLs are in
+        assert page == {original.id: tuple(sorted([copy.url, "https://mirror.example/copy/"])),
+                        plain.id: ()}
 
 
 async def test_fingerprint_finds_the_earliest_live_article(store: Store) -> None:

@@ -117,7 +117,6 @@ query = "مباراة"
         "topics.toml:12:8: slug: slug 'all' is reserved",
         "topics.toml:16:12: sections: 'Middle East' is not a section key (a-z, 0-9, _), e.g. 'middle_east'",
         "topics.toml:24:1: topic is missing the required key 'title'",
-        "topics.toml:26:15: description: must be a non-empty string",
         "topics.toml:25:8: duplicate slug 'sport' (first defined on line 19)",
     ]
 
@@ -131,6 +130,7 @@ query = "مباراة"
         ("limit = 0", "topics.toml:6:9: limit: limit must be between 1 and 500, not 0"),
         ('sources = "rt"', "topics.toml:6:11: sources: must be a list of non-empty strings"),
         ("title = 3", "topics.toml:6:9: title: must be a non-empty string"),
+        ("description = 3", "topics.toml:6:15: description: must be a string"),
     ],
 )
 def test_bad_values(line: str, problem: str) -> None:
@@ -139,6 +139,14 @@ def test_bad_values(line: str, problem: str) -> None:
     body = "".join(f"{key} = {value}\n" for key, value in keys.items())
     text = "[[topics]]\n" + body + "\n" * (4 - len(keys)) + line + "\n"
     assert problems(text) == [problem]
+
+
+def test_a_minimal_topic_needs_no_description() -> None:
+    minimal = '[[topics]]\nslug = "gaza"\ntitle = "غزة"\nquery = "غزة"\n'
+    (topic,) = parse_topics(minimal, "t")
+    assert (topic.slug, topic.description) == ("gaza", "")
+    (blank,) = parse_topics(minimal + 'description = "  "\n', "t")
+    assert blank.description == ""
 
 
 def test_durations() -> None:

@@ -33,7 +33,7 @@ class PostgresArticles(PostgresPool):
 
     async def save_article(
         self, article: Article, topics: Collection[str], aliases: Sequence[str] = (),
-        fingerprint: str | None = None,
+        fingerprint: str | None = None, *, restore: bool = False,
     ) -> SaveOutcome:
         wanted = set(topics)
 
@@ -42,17 +42,18 @@ class PostgresArticles(PostgresPool):
             created = existing is None and await _claim_article(conn, article, fingerprint)
             if existing is None and not created:  # a concurrent writer stored it first
                 existing = await _lock_article(conn, article.id)
+            revived = restore and await _restore(conn, article.id)
+            deltas = Counter({LIVE_COUNT: 1}) if created or revived else Counter[str]()
             if existing is not None:
                 old_topics = {row[0] for row in await conn.fetch(
                     "SELECT topic FROM topic_articles WHERE article_id = $1", article.id)}
-                if existing == article.content_hash and old_topics == wanted:
+                if not revived and existing == article.content_hash and old_topics == wanted:
                     return SaveOutcome.UNCHANGED
                 await conn.execute(
                     "UPDATE articles SET updated = $2, content_hash = $3, body = $4, "
                     "fingerprint = $5 WHERE id = $1",
                     article.id, to_micros(article.updated), article.content_hash,
                     encode_article(article), fingerprint)
-            deltas = Counter({LIVE_COUNT: 1}) if created else Counter[str]()
             deltas.subtract(row[0] for row in await conn.fetch(
                 "DELETE FROM topic_articles WHERE article_id = $1 RETURNING topic", article.id))
             deltas.update(row[0] for row in await conn.fetch(
@@ -63,6 +64,8 @@ class PostgresArticles(PostgresPool):
                 to_micros(article.updated)))
             await _insert_aliases(conn, article.id, aliases)
             await move_topic_counts(conn, deltas)
+            if revived:
+                return SaveOutcome.RESTORED
             return SaveOutcome.NEW if created else SaveOutcome.UPDATED
 
         return await self._write(work)
@@ -156,6 +159,14 @@ async def _lock_article(conn: Connection, article_id: str) -> str | None:
     content_hash = await conn.fetchval(
         "SELECT content_hash FROM articles WHERE id = $1 FOR UPDATE", article_id)
     return None if content_hash is None else str(content_hash)
+
+
+async def _restore(conn: Connection, article_id: str) -> bool:
+    """Lift the tombstone; True when a retracted row (locked by the caller) is live again."""
+    await conn.execute("DELETE FROM tombstones WHERE article_id = $1", article_id)
+    revived = await conn.fetchval(
+        "UPDATE articles SET live = TRUE WHERE id = $1 AND NOT live RETURNING TRUE", article_id)
+    return revived is not None
 
 
 async def _claim_article(conn: Connection, article: Article, fingerprint: str | None) -> bool:

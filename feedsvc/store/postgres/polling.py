@@ -13,7 +13,7 @@ from feedsvc.models import PollState
 from feedsvc.store.base import PageState
 from feedsvc.store.codec import decode_poll_state, encode_poll_state, to_micros
 from feedsvc.store.postgres.connection import Connection, PostgresPool
-from feedsvc.store.rows import PAGE_COLUMNS, page_state_from_row
+from feedsvc.store.rows import PAGE_COLUMNS, page_state_from_row, page_state_values
 
 
 class PostgresPolling(PostgresPool):
@@ -39,25 +39,29 @@ class PostgresPolling(PostgresPool):
         return {row[0]: page_state_from_row(row) for row in rows}
 
     async def save_page_state(self, state: PageState) -> None:
+        values = page_state_values(state)
+        columns = ["source", *(c.strip() for c in PAGE_COLUMNS.split(","))]
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "article_id")
+        marks = ", ".join(f"${n}" for n in range(1, len(values) + 1))
+
         async def work(conn: Connection) -> None:
             await conn.execute(
-                f"INSERT INTO page_state (source, {PAGE_COLUMNS}) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-                "ON CONFLICT (article_id) DO UPDATE SET source = excluded.source, "
-                "url = excluded.url, feed_signature = excluded.feed_signature, "
-                "etag = excluded.etag, last_modified = excluded.last_modified, "
-                "failures = excluded.failures, next_attempt_at = excluded.next_attempt_at, "
-                "last_error = excluded.last_error, fetched = excluded.fetched",
-                state.article_id.split(":", 1)[0], state.article_id, state.url,
-                state.feed_signature, state.etag, state.last_modified, state.failures,
-                to_micros(state.next_attempt_at) if state.next_attempt_at else None,
-                state.last_error, state.fetched)
+                f"INSERT INTO page_state ({', '.join(columns)}) VALUES ({marks}) "
+                f"ON CONFLICT (article_id) DO UPDATE SET {updates}", *values)
 
         await self._write(work)
 
-    async def due_page_retries(self, source: str, now: datetime, limit: int) -> list[PageState]:
+    async def pending_pages(self, source: str, now: datetime, limit: int) -> list[PageState]:
         rows = await self._read(
-            f"SELECT {PAGE_COLUMNS} FROM page_state WHERE source = $1 AND failures > 0 "
-            "AND next_attempt_at <= $2 ORDER BY next_attempt_at, article_id LIMIT $3",
-            source, to_micros(now), limit)
+            f"SELECT {PAGE_COLUMNS} FROM page_state WHERE source = $1 AND NOT fetched "
+            "AND NOT gone AND (next_attempt_at IS NULL OR next_attempt_at <= $2) "
+            "ORDER BY published DESC, article_id DESC LIMIT $3", source, to_micros(now), limit)
+        return [page_state_from_row(row) for row in rows]
+
+    async def due_rechecks(self, source: str, now: datetime, limit: int) -> list[PageState]:
+        rows = await self._read(
+            f"SELECT {PAGE_COLUMNS} FROM page_state WHERE source = $1 "
+            "AND next_check_at IS NOT NULL AND next_check_at <= $2 AND (fetched OR gone) "
+            "AND (next_attempt_at IS NULL OR next_attempt_at <= $2) "
+            "ORDER BY next_check_at, article_id LIMIT $3", source, to_micros(now), limit)
         return [page_state_from_row(row) for row in rows]

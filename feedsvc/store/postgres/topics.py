@@ -4,6 +4,7 @@ With more than one writer, a count cannot move by what a transaction read before
 writing: another may change the rows in between. So counts move by the rows a
 ``DELETE … RETURNING`` or ``INSERT … RETURNING`` really touched, and are written last,
 in one statement, in slug order, so writers lock count rows in the same order.
+A page's alias keys come in the page's own statement, never in a query per article.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from feedsvc.models import Article
 from feedsvc.store.base import ALL_TOPIC, Cursor, TopicStats
 from feedsvc.store.codec import decode_article, from_micros, to_micros
 from feedsvc.store.postgres.connection import Connection, PostgresPool
-from feedsvc.store.rows import LIVE_COUNT
+from feedsvc.store.rows import LIVE_COUNT, PG_ALIAS_KEYS
 
 
 class PostgresTopics(PostgresPool):
@@ -28,15 +29,15 @@ class PostgresTopics(PostgresPool):
     ) -> list[Article]:
         if topic == ALL_TOPIC:
             params: list[Any] = []
-            sql = ("SELECT t.body FROM articles t WHERE t.live {cond} "
+            sql = ("SELECT t.body, {keys} FROM articles t WHERE t.live {cond} "
                    "ORDER BY t.published DESC, t.id DESC LIMIT {limit}")
-            key = "t.id"
+            key, keys = "t.id", PG_ALIAS_KEYS.format(article="t")
         else:
             params = [topic]
-            sql = ("SELECT a.body FROM topic_articles t JOIN articles a ON a.id = t.article_id "
-                   "WHERE t.topic = $1 {cond} "
+            sql = ("SELECT a.body, {keys} FROM topic_articles t "
+                   "JOIN articles a ON a.id = t.article_id WHERE t.topic = $1 {cond} "
                    "ORDER BY t.published DESC, t.article_id DESC LIMIT {limit}")
-            key = "t.article_id"
+            key, keys = "t.article_id", PG_ALIAS_KEYS.format(article="a")
         cond = ""
         if before is not None:
             params += [to_micros(before.published), before.article_id]
@@ -45,8 +46,9 @@ class PostgresTopics(PostgresPool):
             params.append(to_micros(since))
             cond += f" AND t.published >= ${len(params)}"
         params.append(limit)
-        rows = await self._read(sql.format(cond=cond, limit=f"${len(params)}"), *params)
-        return [decode_article(row[0]) for row in rows]
+        rows = await self._read(sql.format(cond=cond, limit=f"${len(params)}", keys=keys),
+                                *params)
+        return [decode_article(body, keys) for body, keys in rows]
 
     async def topic_stats(self, topics: Sequence[str]) -> dict[str, TopicStats]:
         # Counts come from topic_counts and the newest update from the end of an index,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
@@ -33,16 +34,18 @@ class SQLiteArticles(SQLiteConnection):
 
     async def save_article(
         self, article: Article, topics: Collection[str], aliases: Sequence[str] = (),
-        fingerprint: str | None = None,
+        fingerprint: str | None = None, *, restore: bool = False,
     ) -> SaveOutcome:
         async def work(db: aiosqlite.Connection) -> SaveOutcome:
             cursor = await db.execute(
                 "SELECT content_hash, live FROM articles WHERE id = ?", (article.id,))
             existing = await cursor.fetchone()
+            revived = restore and await _restore(db, article.id, existing)
             old_topics = {row[0] for row in await db.execute_fetchall(
                 "SELECT topic FROM topic_articles WHERE article_id = ?", (article.id,))}
             wanted = set(topics)
-            if existing and existing[0] == article.content_hash and old_topics == wanted:
+            if (existing and not revived and existing[0] == article.content_hash
+                    and old_topics == wanted):
                 return SaveOutcome.UNCHANGED
             published = to_micros(article.published)
             await db.execute(
@@ -65,6 +68,8 @@ class SQLiteArticles(SQLiteConnection):
             await db.executemany(
                 "INSERT OR IGNORE INTO aliases (key, article_id) VALUES (?, ?)",
                 [(key, article.id) for key in aliases])
+            if revived:
+                return SaveOutcome.RESTORED
             return SaveOutcome.UPDATED if existing else SaveOutcome.NEW
 
         return await self._write(work)
@@ -146,3 +151,13 @@ class SQLiteArticles(SQLiteConnection):
             rows = await self._read(
                 "SELECT COUNT(*) FROM articles WHERE source = ? AND live = 1", (source,))
         return int(rows[0][0])
+
+
+async def _restore(db: aiosqlite.Connection, article_id: str, existing: Any) -> bool:
+    """Lift the tombstone; True when a retracted row is put back in the feeds."""
+    await db.execute("DELETE FROM tombstones WHERE article_id = ?", (article_id,))
+    if not existing or existing[1]:
+        return False
+    await db.execute("UPDATE articles SET live = 1 WHERE id = ?", (article_id,))
+    await move_topic_counts(db, [LIVE_COUNT], +1)
+    return True

@@ -14,7 +14,7 @@ import aiosqlite
 from feedsvc.models import PollState
 from feedsvc.store.base import PageState
 from feedsvc.store.codec import decode_poll_state, encode_poll_state, to_micros
-from feedsvc.store.rows import PAGE_COLUMNS, page_state_from_row
+from feedsvc.store.rows import PAGE_COLUMNS, page_state_from_row, page_state_values
 from feedsvc.store.sqlite.connection import SQLiteConnection
 
 
@@ -46,20 +46,27 @@ class SQLitePolling(SQLiteConnection):
         return states
 
     async def save_page_state(self, state: PageState) -> None:
+        values = page_state_values(state)
+
         async def work(db: aiosqlite.Connection) -> None:
             await db.execute(
                 f"INSERT OR REPLACE INTO page_state (source, {PAGE_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (state.article_id.split(":", 1)[0], state.article_id, state.url,
-                 state.feed_signature, state.etag, state.last_modified, state.failures,
-                 to_micros(state.next_attempt_at) if state.next_attempt_at else None,
-                 state.last_error, int(state.fetched)))
+                f"VALUES ({', '.join('?' * len(values))})", values)
 
         await self._write(work)
 
-    async def due_page_retries(self, source: str, now: datetime, limit: int) -> list[PageState]:
+    async def pending_pages(self, source: str, now: datetime, limit: int) -> list[PageState]:
         rows = await self._read(
-            f"SELECT {PAGE_COLUMNS} FROM page_state WHERE source = ? AND failures > 0 "
-            "AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
-            (source, to_micros(now), limit))
+            f"SELECT {PAGE_COLUMNS} FROM page_state WHERE source = ? AND fetched = 0 "
+            "AND gone = 0 AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+            "ORDER BY published DESC, article_id DESC LIMIT ?", (source, to_micros(now), limit))
+        return [page_state_from_row(row) for row in rows]
+
+    async def due_rechecks(self, source: str, now: datetime, limit: int) -> list[PageState]:
+        moment = to_micros(now)
+        rows = await self._read(
+            f"SELECT {PAGE_COLUMNS} FROM page_state WHERE source = ? "
+            "AND next_check_at IS NOT NULL AND next_check_at <= ? "
+            "AND (fetched = 1 OR gone = 1) AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+            "ORDER BY next_check_at, article_id LIMIT ?", (source, moment, moment, limit))
         return [page_state_from_row(row) for row in rows]

@@ -1,5 +1,6 @@
 """Topics on SQLite: newest-first pages, stats, membership, and the kept counts.
 
+A page's alias keys come in the page's own statement, never in a query per article.
 ``topic_counts`` holds one row a topic (and the ``LIVE_COUNT`` row for every live
 article). Each write moves the counts it changes in its own transaction, so a stats
 query reads a row instead of counting the topic (migration 3).
@@ -15,7 +16,7 @@ import aiosqlite
 from feedsvc.models import Article
 from feedsvc.store.base import ALL_TOPIC, Cursor, TopicStats
 from feedsvc.store.codec import decode_article, from_micros, to_micros
-from feedsvc.store.rows import LIVE_COUNT
+from feedsvc.store.rows import LIVE_COUNT, SQLITE_ALIAS_KEYS
 from feedsvc.store.sqlite.connection import SQLiteConnection
 
 
@@ -34,15 +35,18 @@ class SQLiteTopics(SQLiteConnection):
             where.append("t.published >= ?")
             params.append(to_micros(since))
         if topic == ALL_TOPIC:
-            sql = ("SELECT t.body FROM articles t WHERE t.live = 1 {cond} "
+            sql = ("SELECT t.body, {keys} FROM articles t WHERE t.live = 1 {cond} "
                    "ORDER BY t.published DESC, t.id DESC LIMIT ?")
+            keys = SQLITE_ALIAS_KEYS.format(article="t")
         else:
-            sql = ("SELECT a.body FROM topic_articles t JOIN articles a ON a.id = t.article_id "
-                   "WHERE t.topic = ? {cond} ORDER BY t.published DESC, t.article_id DESC LIMIT ?")
+            sql = ("SELECT a.body, {keys} FROM topic_articles t "
+                   "JOIN articles a ON a.id = t.article_id WHERE t.topic = ? {cond} "
+                   "ORDER BY t.published DESC, t.article_id DESC LIMIT ?")
+            keys = SQLITE_ALIAS_KEYS.format(article="a")
             params.insert(0, topic)
         cond = "".join(f" AND {clause}" for clause in where)
-        rows = await self._read(sql.format(cond=cond), (*params, limit))
-        return [decode_article(row[0]) for row in rows]
+        rows = await self._read(sql.format(cond=cond, keys=keys), (*params, limit))
+        return [decode_article(body, (keys or "").split("\x1f")) for body, keys in rows]
 
     async def topic_stats(self, topics: Sequence[str]) -> dict[str, TopicStats]:
         # One statement, whatever the number of topics: counts come from topic_counts
