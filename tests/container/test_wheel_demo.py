@@ -24,7 +24,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.dates]
 ROOT = Path(__file__).resolve().parents[2]
 STEP_TIMEOUT = 120  # seconds for one build or install step; each takes a few seconds
 

@@ -17,7 +17,7 @@ from feedsvc.replica import ReplicaSite
 from feedsvc.store.codec import decode_article
 from tests.conftest import SHIPPED_TOPICS, republished_copies
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.dates]
 ARTICLE_PAGES = "/*/*-*"
 
 

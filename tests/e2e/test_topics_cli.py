@@ -21,7 +21,7 @@ from feedsvc.store import Store
 from feedsvc.topics import parse_topics
 from tests.conftest import REPLICA_NOW, SHIPPED_TOPICS, settings_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.dates]
 NOW_ARG = REPLICA_NOW.isoformat()
 LAVROV = '''
 [[topics]]

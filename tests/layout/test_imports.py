@@ -14,7 +14,7 @@ from feedsvc.replica import ReplicaSite
 from tests.conftest import ROOT
 from tests.e2e.test_process import write_config
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.dates]
 
 
 async def test_the_import_contracts_hold() -> None:

@@ -15,6 +15,7 @@ need=()
 command -v newsboat >/dev/null 2>&1 || need+=(newsboat)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v faketime >/dev/null 2>&1 || need+=(faketime)  # make test's run 30 days ahead
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -22,7 +22,7 @@ from feedsvc.replica import ReplicaSite
 from tests.conftest import SHIPPED_TOPICS, settings_for
 from tests.store.support import create_database, drop_database, server_url
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.dates]
 SECRET = "s3cret-in-the-url"
 
 
