@@ -40,6 +40,9 @@ _QUOTES = {'"': '"', "«": "»", "“": "”"}
 _OPERATORS = {"AND": Kind.AND, "OR": Kind.OR, "NOT": Kind.NOT}
 _FIELD_RE = re.compile(r"[A-Za-z]+:")
 _STOP = frozenset('()"«»“”')
+# A word runs to white space (str.isspace, as re's \s for str patterns), a parenthesis
+# or a quote.
+_WORD_RE = re.compile(r'[^\s()"«»“”]+')
 
 
 def lex(query: str) -> list[Lexeme]:
@@ -76,9 +79,8 @@ def _lex_word(query: str, start: int, out: list[Lexeme]) -> int:
     if field is not None:
         out.append(Lexeme(Kind.FIELD, field.group()[:-1], start))
         return field.end()
-    end = start
-    while end < len(query) and not query[end].isspace() and query[end] not in _STOP:
-        end += 1
+    found = _WORD_RE.match(query, start)
+    end = found.end() if found is not None else start
     word = query[start:end]
     out.append(Lexeme(_OPERATORS.get(word, Kind.WORD), word, start))
     return end
