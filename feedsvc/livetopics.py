@@ -142,7 +142,8 @@ class LiveTopics:
                 batch = []
         await asyncio.to_thread(_collect, index, batch, members)
         await self.store.set_topic_members(
-            members, {topic.slug: rules_fingerprint(topic) for topic in topics})
+            members, {topic.slug: rules_fingerprint(topic) for topic in topics},
+            now=self.clock())
 
     def _stat(self) -> float | None:
         try:
