@@ -9,6 +9,14 @@ until the process restarts.
 
 Whatever changed (new, edited and removed topics) is published on the change
 channel once the backfill is stored; reload outcomes are counted in the metrics.
+
+Replicas sharing a store backfill once between them. The store records the rules
+fingerprint each topic's members were matched with, in the backfill's transaction; the
+backfill runs under the lease ``topics:backfill`` (a replica that finds it taken
+waits), and whoever gets the lease reads the fingerprints again and skips every topic
+already backfilled with the same rules. So replicas reloading together find the work
+done by the first and serve the stored result; a replica killed mid-backfill left
+nothing half-written, and the next holder does it all.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from feedsvc.logsetup import get_log
 from feedsvc.metrics import Metrics
 from feedsvc.models import Article
 from feedsvc.store import ALL_TOPIC, Store
+from feedsvc.store.leasing import BACKFILL_LEASE, Leases
 from feedsvc.topics import Topic, TopicIndex, compile_topics, load_topics, rules_fingerprint
 from feedsvc.topics.model import DEFAULT_LIMITS, TopicLimits
 
@@ -34,13 +43,15 @@ log = get_log("feedsvc.topics")
 
 class LiveTopics:
     def __init__(self, path: Path, store: Store, clock: Callable[[], datetime], *,
-                 changes: Changes, metrics: Metrics, limits: TopicLimits = DEFAULT_LIMITS) -> None:
+                 changes: Changes, metrics: Metrics, leases: Leases,
+                 limits: TopicLimits = DEFAULT_LIMITS) -> None:
         self.path = path
         self.limits = limits
         self.store = store
         self.clock = clock
         self.changes = changes
         self.metrics = metrics
+        self.leases = leases
         self.topics: dict[str, Topic] = {}
         self.index: TopicIndex = compile_topics(())
         self.removed: set[str] = set()
@@ -128,10 +139,22 @@ class LiveTopics:
 
     async def _backfill(self, topics: list[Topic]) -> None:
         """Apply the rules of ``topics`` to every stored article, then store the members
-        and the rules' fingerprints in one transaction. The matching runs in a worker
-        thread, a batch of articles at a time, so serving goes on meanwhile."""
+        and the rules' fingerprints in one transaction, under the lease
+        ``topics:backfill``: a replica that had to wait for it reads the fingerprints
+        again and skips every topic another replica backfilled meanwhile."""
         if not topics:
             return
+        async with self.leases.waiting(BACKFILL_LEASE):
+            recorded = await self.store.topic_rules()
+            todo = [topic for topic in topics if recorded.get(topic.slug) != rules_fingerprint(topic)]
+            if len(todo) < len(topics):
+                log.info("topics.backfill_found", topics=len(topics) - len(todo))
+            if todo:
+                await self._match_stored(todo)
+
+    async def _match_stored(self, topics: list[Topic]) -> None:
+        """The matching runs in a worker thread, a batch of articles at a time, so serving
+        goes on meanwhile."""
         index = await asyncio.to_thread(compile_topics, tuple(topics))
         members: dict[str, set[str]] = {topic.slug: set() for topic in topics}
         batch: list[Article] = []
