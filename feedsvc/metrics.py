@@ -112,10 +112,10 @@ class Metrics:
         self.replica = Info("feedsvc_replica", "This process's holder id (host:pid:random), "
                             "as leases and change notifications name it.", registry=r)
         self.lease_held = Gauge("feedsvc_lease_held", "1 while this process holds the lease "
-                                "(poll:<source>, topics:backfill), else 0.", ["name"], registry=r)
+                                "(poll:<source>, topics:backfill), else 0.", ["lease"], registry=r)
         self.leases_lost = Counter("feedsvc_leases_lost", "Leases this process lost while "
                                    "working (it could not renew in time; another took over).",
-                                   ["name"], registry=r)
+                                   ["lease"], registry=r)
         self.change_notifications = Counter(
             "feedsvc_change_notifications", "Change notifications (LISTEN/NOTIFY messages) "
             "sent by this process, and received from other processes.", ["direction"],

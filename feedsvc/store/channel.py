@@ -164,7 +164,9 @@ class SharedChanges:
                 log.warning("changes.catch_up_failed", error=str(exc))
             self.catch_up_problem = f"catch-up read failed: {exc}"
             return
-        self.catch_up_problem = None
+        if self.catch_up_problem is not None:
+            log.info("changes.catch_up_back")
+            self.catch_up_problem = None
         moved = {slug for slug in versions.keys() | self._seen.keys()
                  if versions.get(slug) != self._seen.get(slug)}
         self._seen = versions
