@@ -32,7 +32,7 @@ class PostgresPool:
 
     def __init__(self, url: str, *, min_connections: int = 1, max_connections: int = 10) -> None:
         self.url = url
-        self.where = _redacted(url)
+        self.where = redacted(url)
         self._sizes = (min_connections, max_connections)
         self._pool: Any = None  # asyncpg.Pool
 
@@ -98,7 +98,7 @@ class PostgresPool:
             raise StoreError(f"read from {self.where} failed: {exc}") from exc
 
 
-def _redacted(url: str) -> str:
+def redacted(url: str) -> str:
     """``host:port/database`` of a storage URL: never its user or password."""
     try:
         parts = urlsplit(url)
