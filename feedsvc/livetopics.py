@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 
 from feedsvc.changes import Changes
-from feedsvc.errors import TopicConfigError
+from feedsvc.errors import StoreError, TopicConfigError
 from feedsvc.logsetup import get_log
 from feedsvc.metrics import Metrics
 from feedsvc.models import Article
@@ -75,9 +75,13 @@ class LiveTopics:
         await self._apply(topics)
 
     async def reload(self) -> bool:
-        """Re-read the file; on error keep the current topics. Returns True when applied."""
+        """Re-read the file; on error keep the current topics. Returns True when applied.
+
+        A store that fails the backfill (an outage) leaves the current topics in force,
+        and the watcher tries again until it succeeds; the error is logged once.
+        """
         async with self._lock:
-            self._mtime = self._stat()
+            seen, self._mtime = self._mtime, self._stat()
             try:
                 # parsing thousands of queries takes seconds: not on the serving loop
                 topics = await asyncio.to_thread(load_topics, self.path, self.limits)
@@ -86,7 +90,15 @@ class LiveTopics:
                 log.error("topics.reload_failed", file=str(self.path), error=self.error)
                 self.metrics.on_reload(False)
                 return False
-            await self._apply(topics)
+            try:
+                await self._apply(topics)
+            except StoreError as exc:
+                self._mtime = seen  # the watcher sees the edit again, and retries
+                if self.error != (error := f"store: {exc}"):
+                    log.error("topics.reload_failed", file=str(self.path), error=error)
+                    self.metrics.on_reload(False)
+                self.error = error
+                return False
             self.metrics.on_reload(True)
             return True
 
@@ -125,8 +137,12 @@ class LiveTopics:
         changed = {slug for slug, topic in new.items() if self.topics.get(slug) != topic}
         # New articles are matched with the new rules at once; readers see a new or
         # changed topic only once its backfill is stored, never half-filled.
-        self.index = await asyncio.to_thread(compile_topics, topics)
-        await self._backfill(stale)
+        before, self.index = self.index, await asyncio.to_thread(compile_topics, topics)
+        try:
+            await self._backfill(stale)
+        except BaseException:
+            self.index = before  # the topics in force stay whole
+            raise
         self.topics = new
         self.version += 1
         self.removed = (self.removed | gone) - set(new)

@@ -14,11 +14,12 @@ import pytest
 
 from feedsvc.replica import ReplicaSite
 from feedsvc.store import ALL_TOPIC
-from tests.conftest import Clock
+from tests.conftest import SHIPPED_TOPICS, Clock
 from tests.ops.test_metrics import scrape, value
 from tests.replicas.proxy import CuttableRelay
 from tests.replicas.support import eventually, representation, shared_settings
 from tests.store.support import query
+from tests.topics_live.test_reload import LAVROV
 
 pytestmark = pytest.mark.postgres
 
@@ -46,8 +47,10 @@ async def health(http: Any, base: str) -> Any:
 async def test_an_outage_serves_what_was_rendered_and_heals_by_itself(
         replica: ReplicaSite, relay: CuttableRelay, serve_feedsvc: Any, tmp_path: Path,
         postgres_url: str, clock: Clock) -> None:
+    topics_file = tmp_path / "topics.toml"
+    topics_file.write_text(SHIPPED_TOPICS.read_text(encoding="utf-8"), encoding="utf-8")
     settings = shared_settings(replica.base_url, tmp_path, through(postgres_url, relay),
-                               catch_up=timedelta(seconds=1))
+                               catch_up=timedelta(seconds=1), topics_file=topics_file)
     service, http, base = await serve_feedsvc(settings, run_scheduler=True)
     await eventually(lambda: _status(http, base, "ok"), 30, "a first poll")
     slugs = [*service.topics.topics, ALL_TOPIC]
@@ -67,6 +70,10 @@ async def test_an_outage_serves_what_was_rendered_and_heals_by_itself(
     clock.advance(minutes=10)  # the source is due: each tick fails to read the store
     # a while: long enough for catch-up reads to fail too
     await eventually(lambda: _catch_up_failed(http, base), 15, "a failed catch-up read")
+    # a topic added meanwhile waits for the store: the topics in force keep serving
+    with topics_file.open("a", encoding="utf-8") as extra:
+        extra.write(LAVROV)
+    await eventually(lambda: _reasons(http, base, ("config: store: ",)), 15, "the reload waiting")
 
     await relay.restore()
     await eventually(lambda: _status(http, base, "ok"), 60, "recovery")
@@ -76,6 +83,7 @@ async def test_an_outage_serves_what_was_rendered_and_heals_by_itself(
     [[rows]] = await query(postgres_url, "SELECT COUNT(*) FROM articles WHERE live")
     assert rows == stored
     assert value(await scrape(http, base), "feedsvc_change_listener_up") == 1
+    assert await _title_served(http, base, "", "/feeds/lavrov.json"), "the reload went through"
 
 
 async def _status(http: Any, base: str, status: str) -> bool:
@@ -93,8 +101,10 @@ async def _catch_up_failed(http: Any, base: str) -> bool:
     return value(await scrape(http, base), "feedsvc_change_catch_ups_total", result="failed") > 0
 
 
-async def _title_served(http: Any, base: str, title: str) -> bool:
-    async with http.get(f"{base}/feeds/all.json") as response:
+async def _title_served(http: Any, base: str, title: str, path: str = "/feeds/all.json") -> bool:
+    """``title`` is among the feed's items (any item, for an empty title)."""
+    async with http.get(f"{base}{path}") as response:
         if response.status != 200:
             return False
-        return title in [item["title"] for item in orjson.loads(await response.read())["items"]]
+        titles = [item["title"] for item in orjson.loads(await response.read())["items"]]
+    return bool(titles) and (not title or title in titles)

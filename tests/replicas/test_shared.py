@@ -13,9 +13,10 @@ import orjson
 import pytest
 
 from feedsvc.replica import ReplicaSite
+from feedsvc.service import open_service
 from feedsvc.store import ALL_TOPIC, store_for_url
 from feedsvc.store.postgres.notify import CHANNEL
-from tests.conftest import SHIPPED_TOPICS, Clock
+from tests.conftest import REPLICA_NOW, SHIPPED_TOPICS, Clock
 from tests.factories import make_article
 from tests.ops.test_metrics import scrape, value
 from tests.replicas.support import SOURCE, differences, eventually, shared_settings
@@ -57,6 +58,7 @@ async def test_what_one_replica_stores_the_other_serves_byte_for_byte(
         assert response.status == 200, "the edit moved Last-Modified on the replica that heard of it"
     samples = await scrape(http, base_b)
     assert value(samples, "feedsvc_change_notifications_total", direction="received") >= 1
+    assert value(samples, "feedsvc_change_notification_lag_seconds_count") >= 1
     assert value(samples, "feedsvc_change_catch_ups_total", result="moved") == 0, \
         "the notification did it: the catch-up is an hour away"
 
@@ -186,6 +188,29 @@ async def test_two_services_ticking_poll_a_due_source_once(
     feed_requests = [r for r in replica.requests if r.path == "/rss/"]
     assert len(feed_requests) == 1
     assert (await json_of(http, f"{base_b}/healthz"))["replica"]["leases"] == []
+
+
+async def test_a_replica_whose_clock_runs_an_hour_ahead_still_waits_for_the_lease(
+        replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path, store_url: str) -> None:
+    settings = shared_settings(replica.base_url, tmp_path, store_url)
+    if store_url.startswith("postgresql"):
+        await truncate(store_url)
+    first, _, _ = await serve_feedsvc(settings)
+    ahead = Clock(start=REPLICA_NOW + timedelta(hours=1))
+    async with open_service(settings, clock=ahead, serving=False, scheduling=False) as second:
+        replica.inject("slow", "/*/*-*", delay=0.05)
+        await first.poller.tick()
+        assert first.polling(SOURCE)
+        await second.poller.tick()
+        assert not second.polling(SOURCE), "the lease's expiry is the database's, not a clock's"
+        await first.poller.running[SOURCE]
+        # to a clock an hour ahead the next poll is long due: it polls early, but alone
+        await second.poller.tick()
+        assert second.polling(SOURCE)
+        await first.poller.tick()
+        assert not first.polling(SOURCE)
+        await second.poller.running[SOURCE]
+    assert len([r for r in replica.requests if r.path == "/rss/"]) == 2
 
 
 async def test_an_edited_topic_is_backfilled_once_between_replicas(
