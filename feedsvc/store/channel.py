@@ -151,7 +151,10 @@ class SharedChanges:
     async def _catching_up(self) -> None:
         while True:
             await asyncio.sleep(self.catch_up_every.total_seconds())
-            await self._catch_up()
+            try:
+                await self._catch_up()
+            except Exception as exc:  # a bug must not end the catch-up for good
+                log.error("changes.catch_up_crashed", error=repr(exc), exc_info=exc)
 
     async def _catch_up(self) -> None:
         """Deliver the topics whose change counter moved since the last read (and any

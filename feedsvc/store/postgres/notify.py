@@ -80,6 +80,9 @@ class PgNotifications:
                 backoff = BACKOFF_FIRST  # it was up; the next failure starts afresh
             except (*FAILURES, TimeoutError) as exc:
                 self._down(f"{type(exc).__name__}: {exc}")
+            except Exception as exc:  # a bug must not end listening for good
+                log.error("changes.listen_crashed", error=repr(exc), exc_info=exc)
+                self._down(repr(exc))
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, BACKOFF_MAX)
 
