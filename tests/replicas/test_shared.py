@@ -75,6 +75,7 @@ async def test_a_change_no_notification_told_of_is_caught_up(
     writer = await open_store(store_url)  # empties a PostgreSQL database first
     try:
         service, http, base = await serve_feedsvc(settings)
+        assert "خبر كتبه غيره" not in await titles(http, base)  # rendered, and kept
         article = make_article(1, title="خبر كتبه غيره")
         await writer.save_article(article, {"syria"}, now=article.updated)
         await eventually(lambda: _lists(http, base, "خبر كتبه غيره"), 15, "the catch-up")
