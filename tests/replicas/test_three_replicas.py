@@ -44,7 +44,7 @@ from tests.ops.test_metrics import total
 from tests.replicas.support import SOURCE, differences, eventually
 from tests.store.support import create_database, drop_database, query, server_url
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.dates]
 
 INTERVAL = 10.0
 TICK = 1.0
