@@ -15,10 +15,11 @@ client and the store close. Publishers and subscribers meet only on the change
 channel: the pipeline and topic reloads publish; the feed cache and WebSub subscribe.
 
 Every process sharing one store (replicas behind a load balancer, ``feedsvc poll``
-beside ``feedsvc serve``) is one *holder* (``host:pid:random``): it polls a source or
-backfills topics only under a lease (``feedsvc.store.leasing``), and its change
-channel (``feedsvc.store.channel``) sends what it changed to the others (PostgreSQL
-``NOTIFY``) and, when serving, hears theirs (``LISTEN``, plus a periodic catch-up read).
+beside ``feedsvc serve``) is one *holder* (``host:pid:random``): its scheduler polls a
+source, and its topics backfill, only under a lease (``feedsvc.store.leasing``;
+``feedsvc poll`` polls at once, as asked), and its change channel
+(``feedsvc.store.channel``) sends what it changed to the others (PostgreSQL ``NOTIFY``)
+and, when serving, hears theirs (``LISTEN``, plus a periodic catch-up read).
 
 Who uses it: ``feedsvc serve`` and ``feedsvc demo`` (serving and scheduling, with the
 web app over the result), ``feedsvc poll`` (neither: no watcher, no rendering, no

@@ -20,9 +20,10 @@ Rules that keep readers right:
   bytes (``server.cache_bytes``; other pages get a quarter), least recently used
   first out, so a crawl of thousands of distinct pages can never push out the
   pages subscribers read. Renders of other pages run a few at a time.
-* **Through a store outage.** A subscription document dropped by a change is kept
-  aside until it is rendered again: if the store fails that render, the document
-  rendered before is served meanwhile, not an error.
+* **Through a store outage.** A subscription document dropped by a change (or
+  overtaken by one while it rendered) is kept aside until it is rendered again: if
+  the store fails that render, the document rendered before is served meanwhile, not
+  an error.
 
 Nothing of this process enters a page: the body comes from the store's rows, the ETag
 from the body, Last-Modified from the store's change time (``FeedPages.render``), so
@@ -188,9 +189,15 @@ class FeedCache:
         async with self._slots[default]:
             rendered = await self.pages.render(slug, fmt, query)
         self.metrics.renders.labels(fmt).inc()
+        kept = self._generations.get(slug, 0) == generation and self.known(slug)
         if default:
-            self._fallback.pop(key, None)
-        if self._generations.get(slug, 0) == generation and self.known(slug):
+            # a page a change overtook is not kept, but it is the newest there is
+            # should the store fail the next render
+            if kept:
+                self._fallback.pop(key, None)
+            else:
+                self._fallback[key] = rendered
+        if kept:
             cache = self._cache_of(key)
             rendered.on_grow = lambda: self._resize(cache, key, rendered.size)
             cache.put(key, rendered, rendered.size)
