@@ -55,6 +55,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_match.py
 	$(BIN)/python bench/bench_near.py
 	$(BIN)/python bench/bench_store.py
+	$(BIN)/python bench/bench_backends.py
 	$(BIN)/python bench/serve.py
 
 # The base image is used when present, else pulled, else built by CONTAINER_BASE.

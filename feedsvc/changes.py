@@ -15,14 +15,16 @@ the render cache has the new feed before the hub is told to fetch it. A
 subscriber that fails is logged and does not fail the publisher: a stored
 article stays stored whatever a cache does with the news.
 
-The interface is shaped for a cross-process implementation (PostgreSQL
-``LISTEN/NOTIFY``): ``publish`` may also send the message elsewhere, and
-subscribers may be called for changes made by another process.
+Processes that share a store use ``feedsvc.store.channel.SharedChanges``: ``publish``
+also tells the other processes (PostgreSQL ``NOTIFY``), and subscribers are called for
+changes another process made too, unless they subscribed ``local_only``: a change is
+announced to the WebSub hub once, by the process that made it, while every process's
+render cache must hear of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Protocol
 
 from feedsvc.logsetup import get_log
@@ -36,8 +38,9 @@ class Changes(Protocol):
     async def publish(self, topics: Collection[str]) -> None:
         """Tell every subscriber that these topics' feeds changed; returns once they know."""
 
-    def subscribe(self, listener: Listener) -> None:
-        """Call ``listener`` with every later message."""
+    def subscribe(self, listener: Listener, *, local_only: bool = False) -> None:
+        """Call ``listener`` with every later message (only this process's own, if
+        ``local_only``)."""
 
 
 class LocalChanges:
@@ -46,19 +49,29 @@ class LocalChanges:
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
 
-    def subscribe(self, listener: Listener) -> None:
+    def subscribe(self, listener: Listener, *, local_only: bool = False) -> None:
         self._listeners.append(listener)
 
     async def publish(self, topics: Collection[str]) -> None:
-        changed = frozenset(topics)
-        if not changed:
-            return
-        for listener in tuple(self._listeners):
-            try:
-                await listener(changed)
-            except Exception as exc:  # a subscriber's failure is its own, never the publisher's
-                log.error("changes.subscriber_failed", subscriber=_name(listener),
-                          topics=len(changed), error=repr(exc), exc_info=exc)
+        await deliver(frozenset(topics), self._listeners)
+
+
+async def deliver(changed: frozenset[str], listeners: Sequence[Listener]) -> bool:
+    """Call each listener in turn with ``changed``; False if any of them failed (logged).
+
+    A subscriber's failure is its own, never the publisher's: the others still hear.
+    """
+    succeeded = True
+    if not changed:
+        return succeeded
+    for listener in tuple(listeners):
+        try:
+            await listener(changed)
+        except Exception as exc:
+            succeeded = False
+            log.error("changes.subscriber_failed", subscriber=_name(listener),
+                      topics=len(changed), error=repr(exc), exc_info=exc)
+    return succeeded
 
 
 def _name(listener: Listener) -> str:

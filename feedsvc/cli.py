@@ -1,4 +1,4 @@
-"""The ``feedsvc`` command: serve, poll, check-config, topics test/try/diff, demo.
+"""The ``feedsvc`` command: serve, poll, check-config, topics test/try/diff, demo, migrate.
 
 Each command runs under ``feedsvc.process.run_until_signalled``: a failed start is
 one line and status 1, a signal at any moment a clean exit with status 0.
@@ -35,6 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         from feedsvc.demo import run_demo
         return run_demo(port=args.port, replica_port=args.replica_port, data_dir=Path(args.data))
+    if args.command == "migrate":
+        return run_until_signalled(lambda: _migrate(args.source, args.target, args.batch_size))
     try:
         settings = load_settings(Path(args.config) if args.config else default_config_path())
         if args.command == "check-config":
@@ -88,6 +90,17 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8080)
     demo.add_argument("--replica-port", type=int, default=8081)
     demo.add_argument("--data", default="data/demo", help="folder for the demo's database")
+    migrate = commands.add_parser(
+        "migrate", help="copy an SQLite store into PostgreSQL (idempotent; resumes after a kill)")
+    migrate.add_argument("--from", dest="source", required=True, metavar="URL",
+                         help="the SQLite store: sqlite:///path/to/feedsvc.db")
+    migrate.add_argument("--to", dest="target", metavar="URL",
+                         default=os.environ.get("FEEDSVC_STORAGE_URL"),
+                         help="the PostgreSQL store: postgresql://user@host/db "
+                         "(default: $FEEDSVC_STORAGE_URL, which keeps a password off the "
+                         "command line)")
+    migrate.add_argument("--batch-size", type=_positive, default=500,
+                         help="rows copied per transaction (default 500)")
     return parser
 
 
@@ -214,6 +227,28 @@ def _failed(exc: ConfigError | StoreError) -> int:
     for problem in exc.problems if isinstance(exc, ConfigError) else [str(exc)]:
         print(problem, file=sys.stderr)
     return 1
+
+
+async def _migrate(source: str, target: str | None, batch_size: int) -> int:
+    from feedsvc.store.transfer import copy_store
+    try:
+        if not target:
+            raise ConfigError("--to: name the PostgreSQL store (or set FEEDSVC_STORAGE_URL)")
+        await copy_store(source, target, batch_size=batch_size,
+                         say=lambda line: print(line, flush=True))
+    except (ConfigError, StoreError) as exc:
+        print(f"feedsvc migrate: {exc}", file=sys.stderr)
+        return 1
+    except asyncio.CancelledError:  # a signal: what was copied is kept and noted
+        print("feedsvc migrate: interrupted; run it again to resume", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number, 1 or more")
+    return int(text)
 
 
 def _count(text: str) -> int:

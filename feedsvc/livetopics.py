@@ -9,6 +9,14 @@ until the process restarts.
 
 Whatever changed (new, edited and removed topics) is published on the change
 channel once the backfill is stored; reload outcomes are counted in the metrics.
+
+Replicas sharing a store backfill once between them. The store records the rules
+fingerprint each topic's members were matched with, in the backfill's transaction; the
+backfill runs under the lease ``topics:backfill`` (a replica that finds it taken
+waits), and whoever gets the lease reads the fingerprints again and skips every topic
+already backfilled with the same rules. So replicas reloading together find the work
+done by the first and serve the stored result; a replica killed mid-backfill left
+nothing half-written, and the next holder does it all.
 """
 
 from __future__ import annotations
@@ -21,11 +29,12 @@ from datetime import datetime
 from pathlib import Path
 
 from feedsvc.changes import Changes
-from feedsvc.errors import TopicConfigError
+from feedsvc.errors import StoreError, TopicConfigError
 from feedsvc.logsetup import get_log
 from feedsvc.metrics import Metrics
 from feedsvc.models import Article
 from feedsvc.store import ALL_TOPIC, Store
+from feedsvc.store.leasing import BACKFILL_LEASE, Leases
 from feedsvc.topics import Topic, TopicIndex, compile_topics, load_topics, rules_fingerprint
 from feedsvc.topics.model import DEFAULT_LIMITS, TopicLimits
 
@@ -34,13 +43,15 @@ log = get_log("feedsvc.topics")
 
 class LiveTopics:
     def __init__(self, path: Path, store: Store, clock: Callable[[], datetime], *,
-                 changes: Changes, metrics: Metrics, limits: TopicLimits = DEFAULT_LIMITS) -> None:
+                 changes: Changes, metrics: Metrics, leases: Leases,
+                 limits: TopicLimits = DEFAULT_LIMITS) -> None:
         self.path = path
         self.limits = limits
         self.store = store
         self.clock = clock
         self.changes = changes
         self.metrics = metrics
+        self.leases = leases
         self.topics: dict[str, Topic] = {}
         self.index: TopicIndex = compile_topics(())
         self.removed: set[str] = set()
@@ -64,9 +75,13 @@ class LiveTopics:
         await self._apply(topics)
 
     async def reload(self) -> bool:
-        """Re-read the file; on error keep the current topics. Returns True when applied."""
+        """Re-read the file; on error keep the current topics. Returns True when applied.
+
+        A store that fails the backfill (an outage) leaves the current topics in force,
+        and the watcher tries again until it succeeds; the error is logged once.
+        """
         async with self._lock:
-            self._mtime = self._stat()
+            seen, self._mtime = self._mtime, self._stat()
             try:
                 # parsing thousands of queries takes seconds: not on the serving loop
                 topics = await asyncio.to_thread(load_topics, self.path, self.limits)
@@ -75,7 +90,15 @@ class LiveTopics:
                 log.error("topics.reload_failed", file=str(self.path), error=self.error)
                 self.metrics.on_reload(False)
                 return False
-            await self._apply(topics)
+            try:
+                await self._apply(topics)
+            except StoreError as exc:
+                self._mtime = seen  # the watcher sees the edit again, and retries
+                if self.error != (error := f"store: {exc}"):
+                    log.error("topics.reload_failed", file=str(self.path), error=error)
+                    self.metrics.on_reload(False)
+                self.error = error
+                return False
             self.metrics.on_reload(True)
             return True
 
@@ -114,8 +137,12 @@ class LiveTopics:
         changed = {slug for slug, topic in new.items() if self.topics.get(slug) != topic}
         # New articles are matched with the new rules at once; readers see a new or
         # changed topic only once its backfill is stored, never half-filled.
-        self.index = await asyncio.to_thread(compile_topics, topics)
-        await self._backfill(stale)
+        before, self.index = self.index, await asyncio.to_thread(compile_topics, topics)
+        try:
+            await self._backfill(stale)
+        except BaseException:
+            self.index = before  # the topics in force stay whole
+            raise
         self.topics = new
         self.version += 1
         self.removed = (self.removed | gone) - set(new)
@@ -128,10 +155,22 @@ class LiveTopics:
 
     async def _backfill(self, topics: list[Topic]) -> None:
         """Apply the rules of ``topics`` to every stored article, then store the members
-        and the rules' fingerprints in one transaction. The matching runs in a worker
-        thread, a batch of articles at a time, so serving goes on meanwhile."""
+        and the rules' fingerprints in one transaction, under the lease
+        ``topics:backfill``: a replica that had to wait for it reads the fingerprints
+        again and skips every topic another replica backfilled meanwhile."""
         if not topics:
             return
+        async with self.leases.waiting(BACKFILL_LEASE):
+            recorded = await self.store.topic_rules()
+            todo = [topic for topic in topics if recorded.get(topic.slug) != rules_fingerprint(topic)]
+            if len(todo) < len(topics):
+                log.info("topics.backfill_found", topics=len(topics) - len(todo))
+            if todo:
+                await self._match_stored(todo)
+
+    async def _match_stored(self, topics: list[Topic]) -> None:
+        """The matching runs in a worker thread, a batch of articles at a time, so serving
+        goes on meanwhile."""
         index = await asyncio.to_thread(compile_topics, tuple(topics))
         members: dict[str, set[str]] = {topic.slug: set() for topic in topics}
         batch: list[Article] = []
@@ -142,7 +181,8 @@ class LiveTopics:
                 batch = []
         await asyncio.to_thread(_collect, index, batch, members)
         await self.store.set_topic_members(
-            members, {topic.slug: rules_fingerprint(topic) for topic in topics})
+            members, {topic.slug: rules_fingerprint(topic) for topic in topics},
+            now=self.clock())
 
     def _stat(self) -> float | None:
         try:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 POLL_OUTCOMES = ("ok", "partial", "failed")
@@ -22,6 +22,9 @@ ARTICLE_OUTCOMES = ("new", "updated", "unchanged", "duplicate", "retracted", "re
 # what reading a known article page again found (feedsvc.pipeline.decide.recheck_outcome)
 RECHECK_OUTCOMES = ("not_modified", "unchanged", "changed", "gone", "restored", "failed")
 RELOAD_OUTCOMES = ("ok", "failed")
+LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+DELIVERY_ORIGINS = ("local", "remote")
+CATCH_UP_RESULTS = ("unchanged", "moved", "failed")
 
 
 @dataclass(slots=True)
@@ -43,6 +46,14 @@ class Metrics:
     renders: Counter = field(init=False)
     cache_bytes: Gauge = field(init=False)
     topic_matches: Counter = field(init=False)
+    replica: Info = field(init=False)
+    lease_held: Gauge = field(init=False)
+    leases_lost: Counter = field(init=False)
+    change_notifications: Counter = field(init=False)
+    change_deliveries: Counter = field(init=False)
+    change_catch_ups: Counter = field(init=False)
+    change_lag: Histogram = field(init=False)
+    change_listener_up: Gauge = field(init=False)
 
     def __post_init__(self) -> None:
         r = self.registry
@@ -90,10 +101,46 @@ class Metrics:
                                ["kind"], registry=r)
         self.cache_bytes = Gauge("feedsvc_render_cache_bytes", "Bytes held by rendered "
                                  "feeds and pages (every encoding).", registry=r)
+        self._replicas(r)
         for outcome in RELOAD_OUTCOMES:
             self.config_reloads.labels(outcome)
         for outcome in ("ok", "failed"):
             self.websub_pings.labels(outcome)
+
+    def _replicas(self, r: CollectorRegistry) -> None:
+        """What replicas sharing one database show: leases, and the change channel."""
+        self.replica = Info("feedsvc_replica", "This process's holder id (host:pid:random), "
+                            "as leases and change notifications name it.", registry=r)
+        self.lease_held = Gauge("feedsvc_lease_held", "1 while this process holds the lease "
+                                "(poll:<source>, topics:backfill), else 0.", ["lease"], registry=r)
+        self.leases_lost = Counter("feedsvc_leases_lost", "Leases this process lost while "
+                                   "working (it could not renew in time; another took over).",
+                                   ["lease"], registry=r)
+        self.change_notifications = Counter(
+            "feedsvc_change_notifications", "Change notifications (LISTEN/NOTIFY messages) "
+            "sent by this process, and received from other processes.", ["direction"],
+            registry=r)
+        self.change_deliveries = Counter(
+            "feedsvc_change_deliveries", "Changed-topic sets handed to the render cache: "
+            "local (this process's own changes) or remote (notifications and catch-up "
+            "reads, coalesced).", ["origin"], registry=r)
+        self.change_catch_ups = Counter(
+            "feedsvc_change_catch_ups", "Periodic reads of the topics' change counters, by "
+            "result: unchanged; moved (by any process: those topics are rendered once more, "
+            "so a missed notification converges); failed.",
+            ["result"], registry=r)
+        self.change_lag = Histogram(
+            "feedsvc_change_notification_lag_seconds", "From a notification's NOTIFY to its "
+            "arrival here, by the database's clock.", buckets=LAG_BUCKETS, registry=r)
+        self.change_listener_up = Gauge(
+            "feedsvc_change_listener_up", "1 while the LISTEN connection for change "
+            "notifications is up (PostgreSQL only), else 0.", registry=r)
+        for direction in ("sent", "received"):
+            self.change_notifications.labels(direction)
+        for origin in DELIVERY_ORIGINS:
+            self.change_deliveries.labels(origin)
+        for result in CATCH_UP_RESULTS:
+            self.change_catch_ups.labels(result)
 
     def prime_sources(self, names: Iterable[str]) -> None:
         """Create every source's series at zero, so a rate() sees the first increment."""

@@ -2,17 +2,24 @@
 
 ::
 
-    store ─ fetcher ─ change channel ─ topics ─ pipeline ─ poller
-                            │             └── watcher, SIGHUP        (serving)
-                            ├── feed cache: forget and render again  (serving)
-                            └── WebSub: tell the hub                 (serving, hub set)
-                                                         scheduler   (scheduling)
+    store ─ leases ─ fetcher ─ change channel ─ topics ─ pipeline ─ poller
+                                     │             └── watcher, SIGHUP        (serving)
+                                     ├── feed cache: forget and render again  (serving)
+                                     └── WebSub: tell the hub, own changes    (serving, hub set)
+                                                                  scheduler   (scheduling)
 
 :func:`open_service` builds the parts in that order inside one
 :class:`contextlib.AsyncExitStack` and closes them in reverse: the scheduler stops,
 polls in flight finish (``DRAIN_SECONDS``), the hub's pings drain, then the HTTP
 client and the store close. Publishers and subscribers meet only on the change
 channel: the pipeline and topic reloads publish; the feed cache and WebSub subscribe.
+
+Every process sharing one store (replicas behind a load balancer, ``feedsvc poll``
+beside ``feedsvc serve``) is one *holder* (``host:pid:random``): its scheduler polls a
+source, and its topics backfill, only under a lease (``feedsvc.store.leasing``;
+``feedsvc poll`` polls at once, as asked), and its change channel
+(``feedsvc.store.channel``) sends what it changed to the others (PostgreSQL ``NOTIFY``)
+and, when serving, hears theirs (``LISTEN``, plus a periodic catch-up read).
 
 Who uses it: ``feedsvc serve`` and ``feedsvc demo`` (serving and scheduling, with the
 web app over the result), ``feedsvc poll`` (neither: no watcher, no rendering, no
@@ -28,7 +35,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from feedsvc.changes import LocalChanges
 from feedsvc.config import Settings
 from feedsvc.fetch import Fetcher, FetchPolicy
 from feedsvc.fetch.hosts import explicitly_private
@@ -36,7 +42,9 @@ from feedsvc.livetopics import LiveTopics
 from feedsvc.metrics import Metrics
 from feedsvc.pipeline import Pipeline
 from feedsvc.scheduler import Poller, start_scheduler
-from feedsvc.store import Store, store_for_url
+from feedsvc.store import POSTGRES_SCHEMES, Store, store_for_url
+from feedsvc.store.channel import SharedChanges, Transport
+from feedsvc.store.leasing import Leases, holder_id
 
 if TYPE_CHECKING:  # imported when serving: a poll loads no renderer
     from feedsvc.publish import FeedCache, HubPublisher, SiteDocuments
@@ -64,8 +72,10 @@ class Service:
     clock: Clock
     metrics: Metrics
     store: Store
+    holder: str  # this process, as leases and notifications name it
+    leases: Leases
     fetcher: Fetcher
-    changes: LocalChanges
+    changes: SharedChanges
     topics: LiveTopics
     pipeline: Pipeline
     poller: Poller
@@ -91,16 +101,21 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
         store = store_for_url(settings.storage.url)
         await store.open()
         stack.push_async_callback(store.close)
+        holder = holder_id()
+        metrics.replica.info({"holder": holder})
+        leases = Leases(store, holder, settings.scheduler.lease, metrics)
         fetcher = await stack.enter_async_context(
             Fetcher(fetch_policy(settings), clock=clock, observer=metrics))
-        changes = LocalChanges()
+        changes = SharedChanges(store, metrics=metrics, catch_up=settings.storage.catch_up,
+                                transport=_transport(settings.storage.url, store, holder,
+                                                     metrics))
         topics = LiveTopics(settings.topics_file, store, clock, changes=changes, metrics=metrics,
-                            limits=settings.topics)
+                            limits=settings.topics, leases=leases)
         await topics.load()
         pipeline = Pipeline(store=store, fetcher=fetcher, matcher=lambda: topics, clock=clock,
                             dedupe=settings.dedupe, changes=changes)
         poller = Poller(pipeline=pipeline, store=store, sources=settings.sources,
-                        settings=settings.scheduler, clock=clock, metrics=metrics)
+                        settings=settings.scheduler, clock=clock, metrics=metrics, leases=leases)
         stack.push_async_callback(poller.drain, DRAIN_SECONDS)
         feeds: FeedCache | None = None
         site: SiteDocuments | None = None
@@ -119,16 +134,31 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
             if settings.server.hub_url:
                 hub = HubPublisher(settings.server.hub_url, PublicUrls(settings.server.public_url),
                                    fetcher, metrics, served=topics.known)
-                changes.subscribe(hub.changed)
+                # another replica's change is announced by that replica
+                changes.subscribe(hub.changed, local_only=True)
                 stack.push_async_callback(hub.drain, HUB_DRAIN_SECONDS)
+            # other processes' changes from here on: the counters are read before the
+            # first render, so nothing falls between it and the first catch-up
+            await stack.enter_async_context(changes.running())
             await stack.enter_async_context(feeds.warming())
             await stack.enter_async_context(topics.watching())
         if scheduling:
             scheduler = start_scheduler(poller, settings.scheduler.tick)
             stack.callback(scheduler.shutdown, wait=False)
         yield Service(settings=settings, clock=clock, metrics=metrics, store=store,
-                      fetcher=fetcher, changes=changes, topics=topics, pipeline=pipeline,
-                      poller=poller, feeds=feeds, site=site, hub=hub)
+                      holder=holder, leases=leases, fetcher=fetcher, changes=changes,
+                      topics=topics, pipeline=pipeline, poller=poller, feeds=feeds, site=site,
+                      hub=hub)
+
+
+def _transport(url: str, store: Store, holder: str, metrics: Metrics) -> Transport | None:
+    """LISTEN/NOTIFY on PostgreSQL; on SQLite the catch-up read alone carries changes."""
+    if not url.startswith(POSTGRES_SCHEMES):
+        return None
+    from feedsvc.store.postgres import PostgresStore
+    from feedsvc.store.postgres.notify import PgNotifications
+    assert isinstance(store, PostgresStore)
+    return PgNotifications(store, holder, metrics)
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:

@@ -49,6 +49,11 @@ class StorageSettings:
         "Where articles live: sqlite:///relative/or/absolute/path.db (relative to the config "
         "file's folder) or postgresql://user@host/db.",
     )
+    catch_up: timedelta = setting(
+        timedelta(seconds=30), "How often each process re-reads the topics' change counters, "
+        "so a change whose notification it missed (a reconnect, a process that died) still "
+        "reaches its feeds.",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +107,10 @@ FetchSettings = FetchPolicy
 class SchedulerSettings:
     tick: timedelta = setting(timedelta(seconds=5), "How often the scheduler looks for due sources.")
     max_backoff: timedelta = setting(timedelta(hours=1), "Longest wait between polls of a failing source.")
+    lease: timedelta = setting(
+        timedelta(seconds=30), "How long a process's claim on a poll or a topic backfill lasts "
+        "unless renewed: another replica takes over a dead one's work after at most this.",
+    )
 
 
 @dataclass(frozen=True, slots=True)

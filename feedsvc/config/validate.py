@@ -25,6 +25,7 @@ Problem = tuple[str, int, str, str, str]
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 SOURCE_KINDS = ("rt-arabic",)
 MIN_INTERVAL = timedelta(seconds=10)
+MIN_LEASE = timedelta(seconds=3)
 
 
 def validate(settings: Settings) -> Iterator[Problem]:
@@ -100,6 +101,8 @@ def _server(settings: Settings) -> Iterator[Problem]:
 
 def _storage(settings: Settings) -> Iterator[Problem]:
     url = settings.storage.url
+    if settings.storage.catch_up < timedelta(seconds=1):
+        yield _problem("storage", "catch_up", "must be at least 1s")
     if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
         yield _problem("storage", "url", "use sqlite:///path.db or postgresql://…")
     elif url.startswith("postgres") and _split(url) is None:  # never echoed: it may hold a password
@@ -117,6 +120,9 @@ def _fetch(settings: Settings) -> Iterator[Problem]:
 def _scheduler_and_logging(settings: Settings) -> Iterator[Problem]:
     if settings.scheduler.tick < timedelta(seconds=1):
         yield _problem("scheduler", "tick", "must be at least 1s")
+    if settings.scheduler.lease < MIN_LEASE:
+        yield _problem("scheduler", "lease", f"must be at least {MIN_LEASE.seconds}s "
+                       "(it is renewed every third of it)")
     if settings.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         yield _problem("logging", "level", f"{shown(settings.logging.level)} is not DEBUG, INFO, WARNING or ERROR")
     if settings.logging.format not in ("text", "json"):

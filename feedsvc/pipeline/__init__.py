@@ -287,7 +287,8 @@ class Pipeline:
         if previous is not None:
             article = revise(previous, article)
         if resolution.absorbed is not None:
-            report.touch(set(await self.store.absorb(article.id, resolution.absorbed)))
+            report.touch(set(await self.store.absorb(article.id, resolution.absorbed,
+                                                     now=self.clock())))
             self.identity.forget(resolution.absorbed)
             report.duplicates += 1
             log.info("article.duplicate", article=resolution.absorbed, survivor=article.id,
@@ -295,7 +296,7 @@ class Pipeline:
         topics = self.matcher().match(article)
         outcome = await self.store.save_article(
             article, topics, sorted({*aliases, *resolution.aliases_to_add}), keys.fingerprint,
-            restore=retracted)
+            now=self.clock(), restore=retracted)
         self.identity.remember(keys)
         if outcome is SaveOutcome.UNCHANGED:
             report.unchanged += 1

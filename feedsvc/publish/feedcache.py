@@ -20,6 +20,14 @@ Rules that keep readers right:
   bytes (``server.cache_bytes``; other pages get a quarter), least recently used
   first out, so a crawl of thousands of distinct pages can never push out the
   pages subscribers read. Renders of other pages run a few at a time.
+* **Through a store outage.** A subscription document dropped by a change (or
+  overtaken by one while it rendered) is kept aside until it is rendered again: if
+  the store fails that render, the document rendered before is served meanwhile, not
+  an error.
+
+Nothing of this process enters a page: the body comes from the store's rows, the ETag
+from the body, Last-Modified from the store's change time (``FeedPages.render``), so
+replicas sharing a store send the same bytes and headers for the same data.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from collections.abc import AsyncIterator, Callable, Collection
 from datetime import datetime
 
 from feedsvc.config import ServerSettings
+from feedsvc.errors import StoreError
 from feedsvc.livetopics import LiveTopics
 from feedsvc.logsetup import get_log
 from feedsvc.metrics import Metrics
@@ -70,9 +79,9 @@ class FeedCache:
                        False: asyncio.Semaphore(OTHER_RENDERS)}
         self._warm: dict[CacheKey, None] = {}  # default pages to render again, in order
         self._warm_wakeup = asyncio.Event()
-        # When each topic last changed while this process ran: a retraction removes the
-        # newest article, and Last-Modified must not go back (If-Modified-Since would 304).
-        self._changed_at: dict[str, datetime] = {}
+        # subscription documents dropped by a change, until rendered again: served if
+        # the store fails that render
+        self._fallback: dict[CacheKey, Representation] = {}
 
     def known(self, slug: str) -> bool:
         return self.topics.known(slug)
@@ -118,7 +127,12 @@ class FeedCache:
             self._inflight[(key, generation)] = task
             task.add_done_callback(lambda _: self._inflight.pop((key, generation), None))
         # shielded: a client that hangs up does not cancel the render others wait for
-        return await asyncio.shield(task)
+        try:
+            return await asyncio.shield(task)
+        except StoreError:
+            if (before := self._fallback.get(key)) is None:
+                raise
+            return before  # the store is away: the page as it was before the change
 
     # -- changes ---------------------------------------------------------------------
 
@@ -126,13 +140,12 @@ class FeedCache:
         """The change channel's message: these topics (and ``all``) changed. Their pages
         are dropped; the subscription documents that were cached are queued for the
         worker. Costs no render."""
-        now = self.clock()
         for slug in {*slugs, ALL_TOPIC}:
             self._generations[slug] = self._generations.get(slug, 0) + 1
-            self._changed_at[slug] = now
             for key in list(self._keys.get(slug, ())):
-                if key in self._defaults:
+                if (dropped := self._defaults.get(key)) is not None:
                     self._warm[key] = None
+                    self._fallback[key] = dropped
                 self._defaults.discard(key)
                 self._others.discard(key)
         self.metrics.cache_bytes.set(self.bytes)
@@ -174,9 +187,17 @@ class FeedCache:
         slug, fmt, _, _ = key
         default = self._is_default(key)
         async with self._slots[default]:
-            rendered = await self.pages.render(slug, fmt, query, self._changed_at.get(slug))
+            rendered = await self.pages.render(slug, fmt, query)
         self.metrics.renders.labels(fmt).inc()
-        if self._generations.get(slug, 0) == generation and self.known(slug):
+        kept = self._generations.get(slug, 0) == generation and self.known(slug)
+        if default:
+            # a page a change overtook is not kept, but it is the newest there is
+            # should the store fail the next render
+            if kept:
+                self._fallback.pop(key, None)
+            else:
+                self._fallback[key] = rendered
+        if kept:
             cache = self._cache_of(key)
             rendered.on_grow = lambda: self._resize(cache, key, rendered.size)
             cache.put(key, rendered, rendered.size)

@@ -65,12 +65,19 @@ class FeedPages:
         size = (topic.limit if topic else None) or self.server.feed_size
         return min(size, self.server.max_feed_size)
 
-    async def render(self, slug: str, fmt: str, query: FeedQuery,
-                     changed_at: datetime | None) -> Representation:
-        """The page ``query`` names; ``changed_at`` (when the topic last changed) keeps
-        Last-Modified from going back when a retraction removes the newest article."""
+    async def render(self, slug: str, fmt: str, query: FeedQuery) -> Representation:
+        """The page ``query`` names.
+
+        Last-Modified is the later of its newest article's ``updated`` and when the topic
+        last changed, as the store says: the same on every replica, and never going back
+        (a retraction of the newest article moves the change time forward). It is read
+        before the page, so a write between the two reads can only leave Last-Modified
+        older than the body (and that write's change message renders it again), never
+        newer, which would let If-Modified-Since keep a stale body.
+        """
         topic = self.topics.topics.get(slug)
         since = self.clock() - topic.max_age if topic and topic.max_age else None
+        changed_at = (await self.store.topic_stats([slug]))[slug].changed_at
         articles = await self.store.topic_page(slug, limit=query.limit, before=query.cursor,
                                                since=since)
         meta = self._meta(slug, fmt, query)

@@ -13,6 +13,15 @@ never before a Retry-After. No failure count disables a source. A poll that rais
 The outcome of each poll is stored (``PollState.last_error``: the feeds that failed
 and, when article pages failed, how many and the last reason), counted in the
 metrics and logged as one ``poll.done`` event.
+
+Replicas sharing one store poll each source once between them: a due source is
+polled only by the process that claims its lease (``poll:<source>``,
+``feedsvc.store.leasing``), which re-reads the poll state under the lease (another
+replica may have just finished that very poll) and renews the lease while the poll
+runs. A replica that dies mid-poll stops renewing; once the lease expires the source
+is still due (its next poll time was never saved), so another replica takes it up on
+its next tick. ``poll()`` itself, as ``feedsvc poll`` and the tests call it, polls
+without a lease: whoever calls it asked for a poll now.
 """
 
 from __future__ import annotations
@@ -26,12 +35,14 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from feedsvc.config import SchedulerSettings, SourceSettings
+from feedsvc.errors import StoreError
 from feedsvc.logsetup import get_log
 from feedsvc.metrics import Metrics
 from feedsvc.models import PollState
 from feedsvc.pipeline import Pipeline, PollReport
 from feedsvc.scheduler.next_poll import next_poll_at
 from feedsvc.store import Store
+from feedsvc.store.leasing import Leases, poll_lease
 
 log = get_log("feedsvc.scheduler")
 
@@ -41,29 +52,59 @@ class Poller:
 
     def __init__(self, *, pipeline: Pipeline, store: Store, sources: Sequence[SourceSettings],
                  settings: SchedulerSettings, clock: Callable[[], datetime], metrics: Metrics,
-                 rng: random.Random | None = None) -> None:
+                 leases: Leases, rng: random.Random | None = None) -> None:
         self.pipeline = pipeline
         self.store = store
         self.sources = tuple(sources)
         self.settings = settings
         self.clock = clock
         self.metrics = metrics
+        self.leases = leases
         self.rng = rng or random.Random()
         self.running: dict[str, asyncio.Task[PollReport]] = {}
+        self.store_problem: str | None = None  # why the last tick could not read the store
         metrics.prime_sources(source.name for source in self.sources)
 
     async def tick(self) -> None:
+        """Start the due polls whose lease this process wins. A store that cannot be
+        read is logged once (and shown in /healthz), not every tick."""
+        try:
+            for source in self.sources:
+                if source.name not in self.running:
+                    await self._start_if_due(source)
+        except StoreError as exc:
+            if self.store_problem is None:
+                log.warning("tick.store_failed", error=str(exc))
+            self.store_problem = str(exc)
+            return
+        if self.store_problem is not None:
+            log.info("tick.store_back")
+            self.store_problem = None
+
+    async def _start_if_due(self, source: SourceSettings) -> None:
+        if not _due(await self.store.get_poll_state(source.name), self.clock()):
+            return
+        lease = poll_lease(source.name)
+        if not await self.leases.claim(lease):
+            return  # another replica is polling it
+        # under the lease: another replica may have finished this very poll meanwhile
+        state = await self.store.get_poll_state(source.name)
         now = self.clock()
-        for source in self.sources:
-            if source.name in self.running:
-                continue
-            state = await self.store.get_poll_state(source.name)
-            if state.next_poll_at is None or state.next_poll_at <= now:
-                if state.next_poll_at is not None:
-                    self.metrics.scheduler_lag.set((now - state.next_poll_at).total_seconds())
-                task = asyncio.create_task(self.poll(source), name=f"poll:{source.name}")
-                self.running[source.name] = task
-                task.add_done_callback(self._finished)
+        if not _due(state, now):
+            await self.leases.release(lease)
+            return
+        if state.next_poll_at is not None:
+            self.metrics.scheduler_lag.set((now - state.next_poll_at).total_seconds())
+        task = asyncio.create_task(self._leased_poll(source, lease), name=f"poll:{source.name}")
+        self.running[source.name] = task
+        task.add_done_callback(self._finished)
+
+    async def _leased_poll(self, source: SourceSettings, lease: str) -> PollReport:
+        """Poll while renewing the lease; losing it cancels the poll (another has it)."""
+        task = asyncio.current_task()
+        assert task is not None
+        async with self.leases.keeping(lease, on_lost=task.cancel):
+            return await self.poll(source)
 
     def _finished(self, task: asyncio.Task[PollReport]) -> None:
         name = task.get_name().removeprefix("poll:")
@@ -130,6 +171,10 @@ class Poller:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _due(state: PollState, now: datetime) -> bool:
+    return state.next_poll_at is None or state.next_poll_at <= now
 
 
 def poll_outcome(report: PollReport) -> str:

@@ -10,7 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from feedsvc.errors import ConfigError
-from feedsvc.store.base import ALL_TOPIC, Cursor, PageState, SaveOutcome, Store, TopicStats
+from feedsvc.store.base import (
+    ALL_TOPIC,
+    Cursor,
+    Lease,
+    PageState,
+    SaveOutcome,
+    Store,
+    TopicStats,
+)
 from feedsvc.store.sqlite import SQLiteStore
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -37,5 +45,5 @@ def _postgres_store(url: str) -> Store:
     return PostgresStore(url)
 
 
-__all__ = ["ALL_TOPIC", "POSTGRES_SCHEMES", "Cursor", "PageState", "SQLiteStore", "SaveOutcome",
-           "Store", "TopicStats", "store_for_url"]
+__all__ = ["ALL_TOPIC", "POSTGRES_SCHEMES", "Cursor", "Lease", "PageState", "SQLiteStore",
+           "SaveOutcome", "Store", "TopicStats", "store_for_url"]

@@ -2,16 +2,27 @@
 ``tests/store/test_contract.py``.
 
 Each method is one use case of the pipeline or the web layer; each write is one
-transaction, and a time it records is passed in (a store never reads the clock), so a process killed at any instant leaves the state before or after
-the write, never half of it. Every method raises only :class:`~feedsvc.errors.StoreError`
-for backend failures.
+transaction, and a time it records is passed in (a store never reads the clock), so a
+process killed at any instant leaves the state before or after the write, never half
+of it. Every method raises only :class:`~feedsvc.errors.StoreError` for backend failures.
+
+Several processes may share one store (replicas on PostgreSQL; ``feedsvc poll`` beside
+``feedsvc serve`` on SQLite). For them:
+
+- every write that changes a topic's feed moves the topic's change counter
+  (``topic_versions``) and change time (``TopicStats.changed_at``) in the same
+  transaction, so a process that missed a notification still finds out, and every
+  process gives the feed the same Last-Modified;
+- a *lease* (``claim_lease``) says which process runs a poll or a backfill. Its expiry
+  is the one time the store takes from the database's own clock: leases are between
+  processes whose clocks may differ, and the database's is the clock they share.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Protocol
 
@@ -40,6 +51,18 @@ class TopicStats:
     slug: str
     count: int
     updated: datetime | None  # newest `updated` among the topic's articles
+    # when the topic's feed last changed, as the writers said: never goes back, and is
+    # at least every `updated` the topic has held (None: never written since then)
+    changed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """Who holds a named lease, and for how much longer by the database's clock."""
+
+    name: str
+    holder: str
+    expires_in: timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +111,11 @@ class Store(Protocol):
 
     async def save_article(
         self, article: Article, topics: Collection[str], aliases: Sequence[str] = (),
-        fingerprint: str | None = None, *, restore: bool = False,
+        fingerprint: str | None = None, *, now: datetime, restore: bool = False,
     ) -> SaveOutcome:
         """Insert or replace the article, its topic memberships, aliases and content
-        fingerprint, atomically.
+        fingerprint, atomically; the topics it was or is in (and ``all``) change as of
+        ``now`` (or the article's ``updated``, when later).
 
         An article whose ``content_hash`` and topics equal the stored ones is not written.
         ``restore`` lifts the article's tombstone in the same transaction and puts a
@@ -104,9 +128,10 @@ class Store(Protocol):
     async def by_fingerprint(self, fingerprint: str) -> Article | None:
         """The earliest published live article with this content fingerprint."""
 
-    async def absorb(self, survivor_id: str, absorbed_id: str) -> frozenset[str]:
+    async def absorb(self, survivor_id: str, absorbed_id: str, *, now: datetime) -> frozenset[str]:
         """Fold a stored later copy into the surviving article, atomically: the copy
-        leaves every feed, and its id, URL and aliases name the survivor from now on.
+        leaves every feed (which change as of ``now``), and its id, URL and aliases name
+        the survivor from now on.
 
         Returns the topics the copy was in.
         """
@@ -130,12 +155,17 @@ class Store(Protocol):
         """
 
     async def topic_stats(self, topics: Sequence[str]) -> dict[str, TopicStats]:
-        """Item count and last update of each named topic (and ``all``)."""
+        """Item count, last update and change time of each named topic (and ``all``)."""
+
+    async def topic_versions(self) -> dict[str, int]:
+        """The change counter of every topic that has one (``all`` included): each write
+        that changes a topic's feed moves it, in the same transaction."""
 
     async def set_topic_members(self, members: Mapping[str, Collection[str]],
-                                rules: Mapping[str, str]) -> frozenset[str]:
+                                rules: Mapping[str, str], *, now: datetime) -> frozenset[str]:
         """Make each topic hold exactly the given live articles (a reload's backfill) and
-        record the fingerprint of the rules they were matched with, in one transaction.
+        record the fingerprint of the rules they were matched with, in one transaction;
+        the topics whose membership changed change as of ``now``.
 
         Returns the topics whose membership changed.
         """
@@ -171,3 +201,15 @@ class Store(Protocol):
     async def due_rechecks(self, source: str, now: datetime, limit: int) -> list[PageState]:
         """Extracted (or gone) pages whose ``next_check_at`` has come and whose back-off
         after a failed read has passed, earliest check first."""
+
+    async def claim_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
+        """Take the named lease for ``ttl``, or extend it if ``holder`` has it already.
+
+        False while another holder's lease runs. Expiry is by the database's clock.
+        """
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up if ``holder`` has it (anyone else's is left alone)."""
+
+    async def leases(self) -> list[Lease]:
+        """The leases that have not expired, by name."""

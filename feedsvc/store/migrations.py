@@ -7,6 +7,11 @@ Topic stats (step 3) read ``topic_counts``, kept by every write in the same
 transaction (the row keyed ``''`` counts the live articles), and the newest
 ``updated`` from ``topic_articles(topic, updated)`` / ``articles(live, updated)``,
 so they cost the same at 1M articles as at 1k (``docs/benchmarks.md``, "Storage").
+
+Step 6 is for processes sharing one store: each ``topic_counts`` row also keeps a
+change counter (``version``, read by the change channel's catch-up) and when the topic
+last changed (``changed_at``, its feeds' Last-Modified); ``leases`` holds who runs a
+poll or a backfill, until when by the database's clock.
 Pages waiting for their first extraction are read newest first from
 ``page_state_pending`` and the due re-checks from ``page_state_recheck`` (step 5),
 both partial, so neither scan grows with the pages already settled.
@@ -113,5 +118,19 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             WHERE fetched = 0 AND gone = 0;
         CREATE INDEX page_state_recheck ON page_state (source, next_check_at)
             WHERE next_check_at IS NOT NULL;
+    """),
+    (6, "topic versions and change times; leases", """
+        ALTER TABLE topic_counts ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE topic_counts ADD COLUMN changed_at INTEGER;
+        UPDATE topic_counts SET changed_at = (
+            SELECT MAX(t.updated) FROM topic_articles t WHERE t.topic = topic_counts.topic)
+            WHERE topic <> '';
+        UPDATE topic_counts SET changed_at = (SELECT MAX(updated) FROM articles WHERE live = 1)
+            WHERE topic = '';
+        CREATE TABLE leases (
+            name       TEXT PRIMARY KEY,
+            holder     TEXT NOT NULL,
+            expires_at REAL NOT NULL
+        );
     """),
 )

@@ -19,6 +19,13 @@ Partial indexes (``WHERE live``) leave retracted articles out of the hot paths, 
 ``page_state_pending`` / ``page_state_recheck`` (step 3) hold only the pages still
 waiting for a first extraction or a re-check.
 
+Step 4 is for replicas sharing the database: each ``topic_counts`` row also keeps a
+change counter (``version``, read by the change channel's catch-up) and when the topic
+last changed (``changed_at``, its feeds' Last-Modified); ``leases`` holds who runs a
+poll or a backfill, until when by the database's clock (``TIMESTAMPTZ``, compared with
+``clock_timestamp()`` only, never with a replica's clock); ``copy_progress`` is where
+``feedsvc migrate`` notes how far it copied each table, so a killed copy resumes.
+
 All pending steps are applied in one transaction under an advisory lock
 (``postgres/connection.py``), so a failed step leaves the schema as it was.
 """
@@ -123,5 +130,28 @@ PG_MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX page_state_recheck ON page_state (source, next_check_at)
             WHERE next_check_at IS NOT NULL;
     """),
-)
+    (4, "topic versions and change times; leases; copy progress", """
+        ALTER TABLE topic_counts
+            ADD COLUMN version    BIGINT NOT NULL DEFAULT 0,
+            ADD COLUMN changed_at BIGINT;
+        UPDATE topic_counts c SET changed_at = (
+            SELECT MAX(t.updated) FROM topic_articles t WHERE t.topic = c.topic)
+            WHERE c.topic <> '';
+        UPDATE topic_counts SET changed_at = (SELECT MAX(updated) FROM articles WHERE live)
+            WHERE topic = '';
 
+        CREATE TABLE leases (
+            name       TEXT COLLATE "C" PRIMARY KEY,
+            holder     TEXT NOT NULL,
+            expires_at TIMESTAMPTZ NOT NULL
+        );
+
+        CREATE TABLE copy_progress (
+            source     TEXT NOT NULL,
+            table_name TEXT NOT NULL,
+            last_key   TEXT NOT NULL,
+            copied     BIGINT NOT NULL,
+            PRIMARY KEY (source, table_name)
+        );
+    """),
+)

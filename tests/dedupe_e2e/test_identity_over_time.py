@@ -30,7 +30,7 @@ async def test_a_copy_resolved_after_a_restart_finds_its_original(
         first = Identity(store, DedupeSettings())
         resolution, keys = await first.resolve(original, SOURCE, T0 + timedelta(hours=1))
         assert resolution.article_id == original.id
-        await store.save_article(original, (), (), keys.fingerprint)
+        await store.save_article(original, (), (), keys.fingerprint, now=T0)
 
         restarted = Identity(store, DedupeSettings())  # a new process: an empty index
         resolution, _ = await restarted.resolve(copy, SOURCE, T0 + timedelta(hours=8) + later)
@@ -45,7 +45,7 @@ async def test_an_old_copy_after_recent_ones_still_finds_its_original(tmp_path: 
     await store.open()
     try:
         original = make_article(1, content_text=STORY)
-        await store.save_article(original, ())
+        await store.save_article(original, (), now=T0)
         identity = Identity(store, DedupeSettings())
         now = T0 + timedelta(days=40)
         recent = make_article(3, content_text="خبر آخر تماما " * 30, published=now)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from feedsvc.store import SQLiteStore
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 async def main(path: Path, pairs: int) -> None:
@@ -18,7 +21,7 @@ async def main(path: Path, pairs: int) -> None:
     await store.open()
     print("ready", flush=True)
     for n in range(pairs):
-        await store.absorb(f"rt-arabic:{2_000_000 + n}", f"rt-arabic:{1_000_000 + n}")
+        await store.absorb(f"rt-arabic:{2_000_000 + n}", f"rt-arabic:{1_000_000 + n}", now=NOW)
     await store.close()
 
 

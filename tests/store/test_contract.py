@@ -25,18 +25,18 @@ async def store(store_url: str) -> AsyncIterator[Store]:
 
 async def test_save_then_get_round_trips_every_field(store: Store) -> None:
     article = make_article(1, author="سامر", credit="نوفوستي", aliases=("x",))
-    assert await store.save_article(article, {"syria"}) is SaveOutcome.NEW
+    assert await store.save_article(article, {"syria"}, now=T0) is SaveOutcome.NEW
     assert await store.get_article(article.id) == article
     assert (await store.get_article(article.id)).aliases == ("x",)  # type: ignore[union-attr]
 
 
 async def test_same_content_is_unchanged_and_changed_content_is_an_update(store: Store) -> None:
     article = make_article(1)
-    await store.save_article(article, {"syria"})
-    assert await store.save_article(article, {"syria"}) is SaveOutcome.UNCHANGED
+    await store.save_article(article, {"syria"}, now=T0)
+    assert await store.save_article(article, {"syria"}, now=T0) is SaveOutcome.UNCHANGED
     edited = replace(article, title="عنوان جديد", content_hash="other",
                      updated=article.updated + timedelta(hours=1))
-    assert await store.save_article(edited, {"syria"}) is SaveOutcome.UPDATED
+    assert await store.save_article(edited, {"syria"}, now=T0) is SaveOutcome.UPDATED
     stored = await store.get_article(article.id)
     assert stored is not None and stored.title == "عنوان جديد"
     assert stored.published == article.published
@@ -44,15 +44,15 @@ async def test_same_content_is_unchanged_and_changed_content_is_an_update(store:
 
 async def test_topic_membership_change_alone_is_an_update(store: Store) -> None:
     article = make_article(1)
-    await store.save_article(article, {"syria"})
-    assert await store.save_article(article, {"syria", "gaza"}) is SaveOutcome.UPDATED
+    await store.save_article(article, {"syria"}, now=T0)
+    assert await store.save_article(article, {"syria", "gaza"}, now=T0) is SaveOutcome.UPDATED
     assert [a.id for a in await store.topic_page("gaza", limit=10)] == [article.id]
 
 
 async def test_topic_page_is_newest_first_and_cursor_pages_without_gaps(store: Store) -> None:
     articles = [make_article(n) for n in range(1, 26)]
     for article in articles:
-        await store.save_article(article, {"syria"} if article.published.minute % 2 else {"gaza"})
+        await store.save_article(article, {"syria"} if article.published.minute % 2 else {"gaza"}, now=T0)
     seen: list[str] = []
     cursor = None
     while True:
@@ -62,7 +62,7 @@ async def test_topic_page_is_newest_first_and_cursor_pages_without_gaps(store: S
             break
         cursor = Cursor(page[-1].published, page[-1].id)
         # a new article arriving between pages must not shift the next page
-        await store.save_article(make_article(100 + len(seen), published=T0 + timedelta(days=1)), set())
+        await store.save_article(make_article(100 + len(seen), published=T0 + timedelta(days=1)), set(), now=T0)
     assert seen[: len(articles)] == [a.id for a in sorted(articles, key=lambda a: a.published, reverse=True)]
     syria = await store.topic_page("syria", limit=100)
     assert all(a.published.minute % 2 for a in syria) and len(syria) == 13
@@ -70,14 +70,14 @@ async def test_topic_page_is_newest_first_and_cursor_pages_without_gaps(store: S
 
 async def test_since_limits_a_page_by_age(store: Store) -> None:
     for n in range(1, 6):
-        await store.save_article(make_article(n), {"t"})
+        await store.save_article(make_article(n), {"t"}, now=T0)
     page = await store.topic_page("t", limit=10, since=T0 + timedelta(minutes=4))
     assert [a.id for a in page] == [make_article(5).id, make_article(4).id]
 
 
 async def test_retract_removes_from_feeds_and_tombstones(store: Store) -> None:
     article = make_article(1)
-    await store.save_article(article, {"syria"}, aliases=["https://arabic.rt.com/x/"])
+    await store.save_article(article, {"syria"}, aliases=["https://arabic.rt.com/x/"], now=T0)
     assert await store.retract_article(article.id, now=T0) is True
     assert await store.topic_page("syria", limit=10) == []
     assert await store.topic_page(ALL_TOPIC, limit=10) == []
@@ -88,18 +88,18 @@ async def test_retract_removes_from_feeds_and_tombstones(store: Store) -> None:
 
 async def test_aliases_resolve_to_their_article(store: Store) -> None:
     article = make_article(1)
-    await store.save_article(article, set(), aliases=["https://arabic.rt.com/news/1-a/", "fp:abc"])
+    await store.save_article(article, set(), aliases=["https://arabic.rt.com/news/1-a/", "fp:abc"], now=T0)
     assert await store.resolve_alias("fp:abc") == article.id
     assert await store.resolve_alias("missing") is None
 
 
 async def test_stats_and_backfill_membership(store: Store) -> None:
     for n in range(1, 4):
-        await store.save_article(make_article(n), set())
+        await store.save_article(make_article(n), set(), now=T0)
     ids = {make_article(1).id, make_article(3).id}
     rules = {"new-topic": "rules-1", "other": "rules-2"}
-    assert await store.set_topic_members({"new-topic": ids, "other": set()}, rules) == {"new-topic"}
-    assert await store.set_topic_members({"new-topic": ids}, rules) == frozenset()
+    assert await store.set_topic_members({"new-topic": ids, "other": set()}, rules, now=T0) == {"new-topic"}
+    assert await store.set_topic_members({"new-topic": ids}, rules, now=T0) == frozenset()
     assert await store.topic_rules() == rules
     stats = await store.topic_stats(["new-topic", ALL_TOPIC, "empty"])
     assert stats["new-topic"].count == 2 and stats[ALL_TOPIC].count == 3
@@ -112,7 +112,7 @@ async def test_stats_and_backfill_membership(store: Store) -> None:
 
 async def test_iter_articles_reads_everything_in_batches(store: Store) -> None:
     for n in range(1, 12):
-        await store.save_article(make_article(n), set())
+        await store.save_article(make_article(n), set(), now=T0)
     seen = [a.id async for a in store.iter_articles(batch_size=3)]
     assert seen == [make_article(n).id for n in range(1, 12)]
 
@@ -175,31 +175,31 @@ async def test_due_rechecks_are_extracted_or_gone_pages_whose_check_has_come(sto
 
 async def test_restore_brings_a_retracted_article_back_under_its_id(store: Store) -> None:
     article = make_article(1)
-    await store.save_article(article, {"syria"})
+    await store.save_article(article, {"syria"}, now=T0)
     await store.retract_article(article.id, now=T0)
     assert await store.count_articles() == 0
     edited = replace(article, updated=article.updated + timedelta(hours=1))
-    assert await store.save_article(edited, {"syria"}, restore=True) is SaveOutcome.RESTORED
+    assert await store.save_article(edited, {"syria"}, restore=True, now=T0) is SaveOutcome.RESTORED
     assert not await store.is_tombstoned(article.id)
     assert [a.id for a in await store.topic_page("syria", limit=10)] == [article.id]
     assert [a.id for a in await store.topic_page(ALL_TOPIC, limit=10)] == [article.id]
     stats = await store.topic_stats(["syria", ALL_TOPIC])
     assert (stats["syria"].count, stats[ALL_TOPIC].count) == (1, 1)
-    assert await store.save_article(edited, {"syria"}, restore=True) is SaveOutcome.UNCHANGED
+    assert await store.save_article(edited, {"syria"}, restore=True, now=T0) is SaveOutcome.UNCHANGED
 
     never_stored = make_article(2)
     await store.retract_article(never_stored.id, now=T0)  # its page was gone before it was stored
-    assert await store.save_article(never_stored, set(), restore=True) is SaveOutcome.NEW
+    assert await store.save_article(never_stored, set(), restore=True, now=T0) is SaveOutcome.NEW
     assert not await store.is_tombstoned(never_stored.id)
     assert await store.count_articles() == 2
 
 
 async def test_topic_pages_carry_each_articles_alias_urls(store: Store) -> None:
     original, copy, plain = make_article(1), make_article(2), make_article(3)
-    await store.save_article(copy, {"syria"}, aliases=[copy.url, "https://mirror.example/copy/"])
-    await store.save_article(original, {"syria"}, aliases=[original.url])
-    await store.save_article(plain, {"syria"})
-    await store.absorb(original.id, copy.id)
+    await store.save_article(copy, {"syria"}, aliases=[copy.url, "https://mirror.example/copy/"], now=T0)
+    await store.save_article(original, {"syria"}, aliases=[original.url], now=T0)
+    await store.save_article(plain, {"syria"}, now=T0)
+    await store.absorb(original.id, copy.id, now=T0)
     for topic in ("syria", ALL_TOPIC):
         page = {a.id: a.aliases for a in await store.topic_page(topic, limit=10)}
         # its own URL and the internal id: key stay out; the copy's URLs are in
@@ -209,8 +209,8 @@ async def test_topic_pages_carry_each_articles_alias_urls(store: Store) -> None:
 
 async def test_fingerprint_finds_the_earliest_live_article(store: Store) -> None:
     first, later = make_article(1), make_article(2)
-    await store.save_article(later, set(), fingerprint="fp1")
-    await store.save_article(first, set(), fingerprint="fp1")
+    await store.save_article(later, set(), fingerprint="fp1", now=T0)
+    await store.save_article(first, set(), fingerprint="fp1", now=T0)
     found = await store.by_fingerprint("fp1")
     assert found is not None and found.id == first.id
     await store.retract_article(first.id, now=T0)
@@ -221,9 +221,9 @@ async def test_fingerprint_finds_the_earliest_live_article(store: Store) -> None
 
 async def test_absorb_folds_a_copy_into_the_survivor(store: Store) -> None:
     original, copy = make_article(1), make_article(2)
-    await store.save_article(copy, {"syria"}, aliases=["https://mirror.example/copy/"])
-    await store.save_article(original, {"syria"})
-    assert await store.absorb(original.id, copy.id) == frozenset({"syria"})
+    await store.save_article(copy, {"syria"}, aliases=["https://mirror.example/copy/"], now=T0)
+    await store.save_article(original, {"syria"}, now=T0)
+    assert await store.absorb(original.id, copy.id, now=T0) == frozenset({"syria"})
     assert [a.id for a in await store.topic_page("syria", limit=10)] == [original.id]
     assert [a.id for a in await store.topic_page(ALL_TOPIC, limit=10)] == [original.id]
     for key in (f"id:{copy.id}", copy.url, "https://mirror.example/copy/"):
@@ -234,6 +234,6 @@ async def test_absorb_folds_a_copy_into_the_survivor(store: Store) -> None:
 
 async def test_iter_articles_since(store: Store) -> None:
     for n in range(1, 6):
-        await store.save_article(make_article(n), set())
+        await store.save_article(make_article(n), set(), now=T0)
     recent = [a.id async for a in store.iter_articles(since=make_article(4).published)]
     assert recent == [make_article(4).id, make_article(5).id]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from feedsvc.store import ALL_TOPIC, SQLiteStore
-from tests.factories import make_article
+from tests.factories import T0, make_article
 
 pytestmark = pytest.mark.slow
 PAIRS = 400
@@ -28,8 +28,8 @@ async def build(path: Path) -> None:
                        url=f"https://arabic.rt.com/news/{1_000_000 + n}-copy/")
         survivor = replace(make_article(n), id=f"rt-arabic:{2_000_000 + n}",
                            url=f"https://arabic.rt.com/news/{2_000_000 + n}-original/")
-        await store.save_article(copy, {"syria"}, aliases=[f"https://mirror.example/{n}/"])
-        await store.save_article(survivor, {"syria"})
+        await store.save_article(copy, {"syria"}, aliases=[f"https://mirror.example/{n}/"], now=T0)
+        await store.save_article(survivor, {"syria"}, now=T0)
     await store.close()
 
 

@@ -66,7 +66,7 @@ async def test_processes_starting_together_apply_each_migration_once(
         await asyncio.gather(*(store.open() for store in stores))
         rows = await query(url, "SELECT version FROM schema_migrations ORDER BY version")
         assert [row[0] for row in rows] == [step[0] for step in PG_MIGRATIONS]
-        await stores[0].save_article(make_article(1), {"syria"})
+        await stores[0].save_article(make_article(1), {"syria"}, now=T0)
         assert await stores[3].count_articles() == 1
     finally:
         for store in stores:
@@ -83,7 +83,7 @@ async def test_racing_writers_in_two_processes_keep_counts_equal_to_rows(
     try:
         articles = [make_article(n) for n in range(1, 25)]
         outcomes = await asyncio.gather(*(
-            store.save_article(article, set(TOPICS[: (n + k) % 3 + 1]), aliases=["shared"])
+            store.save_article(article, set(TOPICS[: (n + k) % 3 + 1]), aliases=["shared"], now=T0)
             for n, article in enumerate(articles) for k, store in enumerate((first, second))))
         for n in range(len(articles)):  # each article is new to exactly one of the writers
             assert outcomes[2 * n: 2 * n + 2].count(SaveOutcome.NEW) == 1
@@ -92,9 +92,9 @@ async def test_racing_writers_in_two_processes_keep_counts_equal_to_rows(
         edited = [replace(a, content_hash="edited") for a in articles[:8]]
         retracted = await asyncio.gather(
             *(store.retract_article(a.id, now=T0) for a in articles[8:16] for store in (first, second)),
-            *(store.absorb(articles[0].id, a.id) for a in articles[16:] for store in (first, second)),
-            *(first.save_article(a, {"gaza"}) for a in edited),
-            *(second.set_topic_members({t: [a.id for a in articles[::2]]}, {t: "r"})
+            *(store.absorb(articles[0].id, a.id, now=T0) for a in articles[16:] for store in (first, second)),
+            *(first.save_article(a, {"gaza"}, now=T0) for a in edited),
+            *(second.set_topic_members({t: [a.id for a in articles[::2]]}, {t: "r"}, now=T0)
               for t in TOPICS[:2]))
         assert retracted[:16].count(True) == 8, "each article is retracted by one writer"
 

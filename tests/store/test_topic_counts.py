@@ -36,19 +36,19 @@ async def test_counts_follow_every_kind_of_write(store_url: str) -> None:
     try:
         articles = [make_article(n) for n in range(1, 9)]
         for n, article in enumerate(articles):
-            await store.save_article(article, set(TOPICS[: n % 3 + 1]))
+            await store.save_article(article, set(TOPICS[: n % 3 + 1]), now=T0)
         await assert_counts_match(store)
         edited = replace(articles[0], content_hash="edited",
                          updated=articles[0].updated + timedelta(days=1))
-        await store.save_article(edited, {"gaza", "sport"})  # moves topics, newer update
+        await store.save_article(edited, {"gaza", "sport"}, now=T0)  # moves topics, newer update
         await assert_counts_match(store)
-        await store.absorb(articles[1].id, articles[2].id)
-        await store.absorb(articles[1].id, articles[2].id)  # twice: counted once
+        await store.absorb(articles[1].id, articles[2].id, now=T0)
+        await store.absorb(articles[1].id, articles[2].id, now=T0)  # twice: counted once
         await store.retract_article(articles[3].id, now=T0)
         await store.retract_article(articles[4].id, now=T0, keep=True)
         await store.retract_article(articles[3].id, now=T0)
         await assert_counts_match(store)
-        await store.set_topic_members({"syria": [a.id for a in articles]}, {"syria": "r"})
+        await store.set_topic_members({"syria": [a.id for a in articles]}, {"syria": "r"}, now=T0)
         await assert_counts_match(store)
         await store.drop_topic("gaza")
         await assert_counts_match(store)
@@ -61,14 +61,16 @@ async def test_migration_counts_rows_stored_before_it(tmp_path: Path) -> None:
     store = SQLiteStore(path)
     await store.open()
     for n in range(1, 6):
-        await store.save_article(make_article(n), {"syria"} if n % 2 else {"gaza", "sport"})
+        await store.save_article(make_article(n), {"syria"} if n % 2 else {"gaza", "sport"}, now=T0)
     await store.retract_article(make_article(5).id, now=T0)
     await store.close()
     step = next(version for version, name, _ in MIGRATIONS if "topic counts" in name)
+    extends = next(version for version, name, _ in MIGRATIONS if "leases" in name)
     db = sqlite3.connect(path)
-    # undo step 3 as far as its readers go: drop the table and forget that step alone
-    # (the later steps touch other tables and stay applied)
-    db.executescript(f"DROP TABLE topic_counts; DELETE FROM schema_migrations WHERE version = {step};"
+    # undo step 3 as far as its readers go: drop the table and forget that step, and the
+    # one that extends the table (the other later steps touch other tables and stay)
+    db.executescript("DROP TABLE topic_counts; DROP TABLE leases; DELETE FROM schema_migrations "
+                     f"WHERE version IN ({step}, {extends});"
                      "DROP INDEX topic_articles_updated; DROP INDEX articles_updated;"
                      "ALTER TABLE topic_articles DROP COLUMN updated;")
     db.close()

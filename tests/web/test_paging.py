@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from feedsvc.replica import ReplicaSite
-from tests.factories import make_article
+from tests.factories import T0, make_article
 from tests.web.conftest import web_settings
 from tests.web.support import entry_ids, get, get_json, walk
 
@@ -38,7 +38,7 @@ async def test_walking_pages_while_articles_arrive_loses_and_repeats_nothing(
         newest = await store.topic_page("all", limit=40)
         published = newest[0].published + timedelta(minutes=1) if n % 2 else newest[len(newest) // 2].published
         stored = make_article(n, published=published, updated=published)
-        await store.save_article(stored, {busiest})
+        await store.save_article(stored, {busiest}, now=T0)
         await feeds.invalidate({busiest})
         arrived.append(stored.id)
 

@@ -26,7 +26,7 @@ from feedsvc.replica import ReplicaSite
 from feedsvc.service import open_service
 from feedsvc.web.app import create_app
 from tests.conftest import SHIPPED_TOPICS, Clock
-from tests.factories import make_article
+from tests.factories import T0, make_article
 from tests.ops.test_metrics import scrape, value
 from tests.render.test_hostile import HOSTILE
 from tests.render.test_topic_page import AA_TEXT, contrast
@@ -108,7 +108,7 @@ async def test_a_change_renders_the_page_again(served: Any) -> None:
     newest = (await service.store.topic_page("gaza", limit=1))[0]
     published = newest.published + timedelta(minutes=1)
     arrived = make_article(1, title="خبر جديد عن غزة", published=published, updated=published)
-    await service.store.save_article(arrived, {"gaza"})
+    await service.store.save_article(arrived, {"gaza"}, now=T0)
     await service.feeds.invalidate({"gaza"})
     after, body = await get(http, f"{base}/topics/gaza", headers={"If-None-Match": before.headers["ETag"]})
     assert after.status == 200 and after.headers["ETag"] != before.headers["ETag"]
@@ -190,7 +190,7 @@ async def test_index_links_each_topic_to_its_page_and_feeds_point_at_it(served: 
 async def test_hostile_articles_stay_text_on_the_page(served: Any) -> None:
     service, http, base = await served()
     for n, text in enumerate(HOSTILE):
-        await service.store.save_article(hostile(n, text), {"gaza"})
+        await service.store.save_article(hostile(n, text), {"gaza"}, now=T0)
     await service.feeds.invalidate({"gaza"})
     response, body = await get(http, f"{base}/topics/gaza?limit=200")
     assert response.status == 200

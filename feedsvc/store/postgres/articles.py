@@ -3,7 +3,8 @@
 A write first locks the article's row ``FOR UPDATE``; a new article is claimed with
 ``INSERT … ON CONFLICT DO NOTHING``, and a writer that loses that race updates the
 winner's row instead of counting it twice. Topic counts move by the rows each
-statement touched (see ``topics.py``).
+statement touched, and the change counters and times of the topics whose feeds a
+write changes move with them, in the same statement (see ``topics.py``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class PostgresArticles(PostgresPool):
 
     async def save_article(
         self, article: Article, topics: Collection[str], aliases: Sequence[str] = (),
-        fingerprint: str | None = None, *, restore: bool = False,
+        fingerprint: str | None = None, *, now: datetime, restore: bool = False,
     ) -> SaveOutcome:
         wanted = set(topics)
 
@@ -54,8 +55,9 @@ class PostgresArticles(PostgresPool):
                     "fingerprint = $5 WHERE id = $1",
                     article.id, to_micros(article.updated), article.content_hash,
                     encode_article(article), fingerprint)
-            deltas.subtract(row[0] for row in await conn.fetch(
-                "DELETE FROM topic_articles WHERE article_id = $1 RETURNING topic", article.id))
+            removed = [row[0] for row in await conn.fetch(
+                "DELETE FROM topic_articles WHERE article_id = $1 RETURNING topic", article.id)]
+            deltas.subtract(removed)
             deltas.update(row[0] for row in await conn.fetch(
                 "INSERT INTO topic_articles (topic, article_id, published, updated) "
                 "SELECT topic, $2, $3, $4 FROM unnest($1::text[]) AS topic ORDER BY topic "
@@ -63,7 +65,8 @@ class PostgresArticles(PostgresPool):
                 sorted(wanted), article.id, to_micros(article.published),
                 to_micros(article.updated)))
             await _insert_aliases(conn, article.id, aliases)
-            await move_topic_counts(conn, deltas)
+            await move_topic_counts(conn, deltas, touched={*removed, *wanted, LIVE_COUNT},
+                                    at=max(now, article.updated))
             if revived:
                 return SaveOutcome.RESTORED
             return SaveOutcome.NEW if created else SaveOutcome.UPDATED
@@ -82,7 +85,7 @@ class PostgresArticles(PostgresPool):
             "ORDER BY published, id LIMIT 1", fingerprint)
         return decode_article(rows[0][0]) if rows else None
 
-    async def absorb(self, survivor_id: str, absorbed_id: str) -> frozenset[str]:
+    async def absorb(self, survivor_id: str, absorbed_id: str, *, now: datetime) -> frozenset[str]:
         async def work(conn: Connection) -> frozenset[str]:
             body = await conn.fetchval(
                 "SELECT body FROM articles WHERE id = $1 FOR UPDATE", absorbed_id)
@@ -100,7 +103,8 @@ class PostgresArticles(PostgresPool):
                 sorted(keys), survivor_id)
             deltas = Counter({LIVE_COUNT: -len(hidden)})
             deltas.subtract(topics)
-            await move_topic_counts(conn, deltas)
+            touched = {*topics, LIVE_COUNT} if hidden or topics else set()
+            await move_topic_counts(conn, deltas, touched=touched, at=now)
             return frozenset(topics)
 
         return await self._write(work)
@@ -119,7 +123,7 @@ class PostgresArticles(PostgresPool):
             await conn.execute("UPDATE articles SET live = FALSE WHERE id = $1", article_id)
             deltas = Counter({LIVE_COUNT: -1})
             deltas.subtract(topics)
-            await move_topic_counts(conn, deltas)
+            await move_topic_counts(conn, deltas, touched={*topics, LIVE_COUNT}, at=now)
             return True
 
         return await self._write(work)

@@ -21,7 +21,7 @@ T = TypeVar("T")
 Connection = Any  # asyncpg.Connection, which is untyped
 
 # What asyncpg and the network raise; wrapped once as StoreError.
-_FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
+FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
 _ATTEMPTS = 3  # runs of a write that hits a deadlock or serialization failure
 # The advisory lock key that serializes migrations: b"feedsvc" read as an integer.
 MIGRATION_LOCK = int.from_bytes(b"feedsvc", "big")
@@ -32,7 +32,7 @@ class PostgresPool:
 
     def __init__(self, url: str, *, min_connections: int = 1, max_connections: int = 10) -> None:
         self.url = url
-        self.where = _redacted(url)
+        self.where = redacted(url)
         self._sizes = (min_connections, max_connections)
         self._pool: Any = None  # asyncpg.Pool
 
@@ -41,7 +41,7 @@ class PostgresPool:
             self._pool = await asyncpg.create_pool(
                 self.url, min_size=self._sizes[0], max_size=self._sizes[1], timeout=10)
             await self._migrate()
-        except (*_FAILURES, ValueError) as exc:  # ValueError: a malformed URL
+        except (*FAILURES, ValueError) as exc:  # ValueError: a malformed URL
             if self._pool is not None:
                 self._pool.terminate()
                 self._pool = None
@@ -53,7 +53,7 @@ class PostgresPool:
         if pool is not None:
             try:
                 await pool.close()
-            except _FAILURES as exc:
+            except FAILURES as exc:
                 raise StoreError(f"closing {self.where} failed: {exc}") from exc
 
     @property
@@ -87,18 +87,18 @@ class PostgresPool:
             except asyncpg.TransactionRollbackError as exc:
                 if attempt == _ATTEMPTS:
                     raise StoreError(f"write to {self.where} failed: {exc}") from exc
-            except _FAILURES as exc:
+            except FAILURES as exc:
                 raise StoreError(f"write to {self.where} failed: {exc}") from exc
         raise AssertionError("unreachable")
 
     async def _read(self, sql: str, *params: Any) -> list[Any]:
         try:
             return list(await self.pool.fetch(sql, *params))
-        except _FAILURES as exc:
+        except FAILURES as exc:
             raise StoreError(f"read from {self.where} failed: {exc}") from exc
 
 
-def _redacted(url: str) -> str:
+def redacted(url: str) -> str:
     """``host:port/database`` of a storage URL: never its user or password."""
     try:
         parts = urlsplit(url)

@@ -3,7 +3,9 @@
 With more than one writer, a count cannot move by what a transaction read before
 writing: another may change the rows in between. So counts move by the rows a
 ``DELETE … RETURNING`` or ``INSERT … RETURNING`` really touched, and are written last,
-in one statement, in slug order, so writers lock count rows in the same order.
+in one statement, in slug order, so writers lock count rows in the same order. The
+same statement moves the change counter (``version``) and change time (``changed_at``)
+of every topic whose feed the write changed.
 A page's alias keys come in the page's own statement, never in a query per article.
 """
 
@@ -56,18 +58,24 @@ class PostgresTopics(PostgresPool):
         slugs = [slug for slug in topics if slug != ALL_TOPIC]
         rows = await self._read(
             "SELECT s.slug, c.count, (SELECT MAX(t.updated) FROM topic_articles t "
-            "WHERE t.topic = s.slug) FROM unnest($1::text[]) AS s (slug) "
+            "WHERE t.topic = s.slug), c.changed_at FROM unnest($1::text[]) AS s (slug) "
             "LEFT JOIN topic_counts c ON c.topic = s.slug", slugs) if slugs else []
         if ALL_TOPIC in topics:
             rows += await self._read(
-                "SELECT $1::text, (SELECT count FROM topic_counts WHERE topic = $2), "
-                "(SELECT MAX(updated) FROM articles WHERE live)", ALL_TOPIC, LIVE_COUNT)
+                "SELECT $1::text, c.count, (SELECT MAX(updated) FROM articles WHERE live), "
+                "c.changed_at FROM (SELECT 1) AS one "
+                "LEFT JOIN topic_counts c ON c.topic = $2", ALL_TOPIC, LIVE_COUNT)
         return {slug: TopicStats(slug, int(count or 0),
-                                 from_micros(updated) if updated is not None else None)
-                for slug, count, updated in rows}
+                                 from_micros(updated) if updated is not None else None,
+                                 from_micros(changed) if changed is not None else None)
+                for slug, count, updated, changed in rows}
+
+    async def topic_versions(self) -> dict[str, int]:
+        rows = await self._read("SELECT topic, version FROM topic_counts")
+        return {topic or ALL_TOPIC: int(version) for topic, version in rows}
 
     async def set_topic_members(self, members: Mapping[str, Collection[str]],
-                                rules: Mapping[str, str]) -> frozenset[str]:
+                                rules: Mapping[str, str], *, now: datetime) -> frozenset[str]:
         async def work(conn: Connection) -> frozenset[str]:
             moved: Counter[str] = Counter()
             changed = set()
@@ -76,7 +84,7 @@ class PostgresTopics(PostgresPool):
                 if delta is not None:
                     changed.add(topic)
                     moved[topic] += delta
-            await move_topic_counts(conn, moved)
+            await move_topic_counts(conn, moved, touched=changed, at=now)
             if rules:
                 await conn.execute(
                     "INSERT INTO topic_rules AS r (topic, fingerprint) "
@@ -121,12 +129,22 @@ async def _replace_members(conn: Connection, topic: str, wanted: set[str]) -> in
     return len(added) - len(removed)
 
 
-async def move_topic_counts(conn: Connection, deltas: Counter[str]) -> None:
-    """Move topic counts by ``deltas``, inside the caller's transaction, in slug order."""
-    moves = sorted((topic, delta) for topic, delta in deltas.items() if delta)
-    if moves:
-        await conn.execute(
-            "INSERT INTO topic_counts AS c (topic, count) "
-            "SELECT * FROM unnest($1::text[], $2::bigint[]) "
-            "ON CONFLICT (topic) DO UPDATE SET count = c.count + excluded.count",
-            [topic for topic, _ in moves], [delta for _, delta in moves])
+async def move_topic_counts(conn: Connection, deltas: Counter[str], *,
+                            touched: Collection[str] = (), at: datetime | None = None) -> None:
+    """Move topic counts by ``deltas``, and the change counter and time (to ``at``, unless
+    later already) of the ``touched`` topics, inside the caller's transaction, in one
+    statement, in slug order."""
+    topics = sorted({topic for topic, delta in deltas.items() if delta} | set(touched))
+    if not topics:
+        return
+    await conn.execute(
+        "INSERT INTO topic_counts AS c (topic, count, version, changed_at) "
+        "SELECT u.topic, u.delta, CASE WHEN u.touched THEN 1 ELSE 0 END, "
+        "CASE WHEN u.touched THEN $4::bigint END "
+        "FROM unnest($1::text[], $2::bigint[], $3::boolean[]) AS u (topic, delta, touched) "
+        "ON CONFLICT (topic) DO UPDATE SET count = c.count + excluded.count, "
+        "version = c.version + excluded.version, "
+        "changed_at = GREATEST(c.changed_at, excluded.changed_at)",
+        topics, [deltas.get(topic, 0) for topic in topics],
+        [topic in touched for topic in topics],
+        to_micros(at) if at is not None else None)

@@ -12,18 +12,20 @@ The store is assembled from one part per use case, each a subclass of the connec
   ``_read``, the one place :mod:`sqlite3` errors become ``StoreError``;
 - ``articles.py``: saving, aliases, merging duplicates, retracting, listing;
 - ``topics.py``: topic pages and stats, membership, and the kept topic counts;
-- ``polling.py``: the poll state of each source and the page state of each article.
+- ``polling.py``: the poll state of each source and the page state of each article;
+- ``leases.py``: which process runs a poll or a backfill, by SQLite's clock.
 """
 
 from __future__ import annotations
 
 from feedsvc.store.rows import LIVE_COUNT
 from feedsvc.store.sqlite.articles import SQLiteArticles
+from feedsvc.store.sqlite.leases import SQLiteLeases
 from feedsvc.store.sqlite.polling import SQLitePolling
 from feedsvc.store.sqlite.topics import SQLiteTopics
 
 
-class SQLiteStore(SQLiteArticles, SQLiteTopics, SQLitePolling):
+class SQLiteStore(SQLiteArticles, SQLiteTopics, SQLitePolling, SQLiteLeases):
     """:class:`~feedsvc.store.base.Store` on a SQLite file."""
 
 

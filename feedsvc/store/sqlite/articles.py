@@ -2,7 +2,8 @@
 
 Each write reads what it needs and changes rows inside one ``_write`` transaction:
 the single writer means nothing can change between its read and its write, so the
-topic counts can move by what was read.
+topic counts can move by what was read. A write that changes feeds also moves their
+topics' change counters and times (``touch_topics``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from feedsvc.store.base import SaveOutcome
 from feedsvc.store.codec import decode_article, encode_article, to_micros
 from feedsvc.store.rows import LIVE_COUNT
 from feedsvc.store.sqlite.connection import SQLiteConnection
-from feedsvc.store.sqlite.topics import move_topic_counts
+from feedsvc.store.sqlite.topics import move_topic_counts, touch_topics
 
 
 class SQLiteArticles(SQLiteConnection):
@@ -34,7 +35,7 @@ class SQLiteArticles(SQLiteConnection):
 
     async def save_article(
         self, article: Article, topics: Collection[str], aliases: Sequence[str] = (),
-        fingerprint: str | None = None, *, restore: bool = False,
+        fingerprint: str | None = None, *, now: datetime, restore: bool = False,
     ) -> SaveOutcome:
         async def work(db: aiosqlite.Connection) -> SaveOutcome:
             cursor = await db.execute(
@@ -68,6 +69,7 @@ class SQLiteArticles(SQLiteConnection):
             await db.executemany(
                 "INSERT OR IGNORE INTO aliases (key, article_id) VALUES (?, ?)",
                 [(key, article.id) for key in aliases])
+            await touch_topics(db, old_topics | wanted | {LIVE_COUNT}, max(now, article.updated))
             if revived:
                 return SaveOutcome.RESTORED
             return SaveOutcome.UPDATED if existing else SaveOutcome.NEW
@@ -87,7 +89,7 @@ class SQLiteArticles(SQLiteConnection):
             "ORDER BY published, id LIMIT 1", (fingerprint,))
         return decode_article(rows[0][0]) if rows else None
 
-    async def absorb(self, survivor_id: str, absorbed_id: str) -> frozenset[str]:
+    async def absorb(self, survivor_id: str, absorbed_id: str, *, now: datetime) -> frozenset[str]:
         async def work(db: aiosqlite.Connection) -> frozenset[str]:
             topics = frozenset(row[0] for row in await db.execute_fetchall(
                 "SELECT topic FROM topic_articles WHERE article_id = ?", (absorbed_id,)))
@@ -103,6 +105,8 @@ class SQLiteArticles(SQLiteConnection):
             keys = [f"id:{absorbed_id}"] + ([decode_article(rows[0][0]).url] if rows else [])
             await db.executemany("INSERT OR REPLACE INTO aliases (key, article_id) VALUES (?, ?)",
                                  [(key, survivor_id) for key in keys])
+            if cursor.rowcount or topics:
+                await touch_topics(db, {*topics, LIVE_COUNT}, now)
             return topics
 
         return await self._write(work)
@@ -121,6 +125,7 @@ class SQLiteArticles(SQLiteConnection):
             await db.execute("UPDATE articles SET live = 0 WHERE id = ?", (article_id,))
             await db.execute("DELETE FROM topic_articles WHERE article_id = ?", (article_id,))
             await move_topic_counts(db, [*topics, LIVE_COUNT], -1)
+            await touch_topics(db, {*topics, LIVE_COUNT}, now)
             return True
 
         return await self._write(work)

@@ -3,7 +3,8 @@
 A page's alias keys come in the page's own statement, never in a query per article.
 ``topic_counts`` holds one row a topic (and the ``LIVE_COUNT`` row for every live
 article). Each write moves the counts it changes in its own transaction, so a stats
-query reads a row instead of counting the topic (migration 3).
+query reads a row instead of counting the topic (migration 3); and the change counter
+and change time of each topic whose feed it changes (``touch_topics``, migration 6).
 """
 
 from __future__ import annotations
@@ -56,24 +57,30 @@ class SQLiteTopics(SQLiteConnection):
         rows = await self._read(
             "SELECT c.topic, c.count, CASE WHEN c.topic = ? "
             "THEN (SELECT MAX(updated) FROM articles WHERE live = 1) "
-            "ELSE (SELECT MAX(updated) FROM topic_articles WHERE topic = c.topic) END "
-            "FROM topic_counts c", (LIVE_COUNT,))
-        found = {ALL_TOPIC if topic == LIVE_COUNT else topic: (count, updated)
-                 for topic, count, updated in rows}
+            "ELSE (SELECT MAX(updated) FROM topic_articles WHERE topic = c.topic) END, "
+            "c.changed_at FROM topic_counts c", (LIVE_COUNT,))
+        found = {ALL_TOPIC if topic == LIVE_COUNT else topic: (count, updated, changed)
+                 for topic, count, updated, changed in rows}
         stats = {}
         for slug in wanted:
-            count, updated = found.get(slug, (0, None))
+            count, updated, changed = found.get(slug, (0, None, None))
             stats[slug] = TopicStats(slug, int(count or 0),
-                                     from_micros(updated) if updated else None)
+                                     from_micros(updated) if updated else None,
+                                     from_micros(changed) if changed else None)
         return stats
 
+    async def topic_versions(self) -> dict[str, int]:
+        rows = await self._read("SELECT topic, version FROM topic_counts")
+        return {topic or ALL_TOPIC: int(version) for topic, version in rows}
+
     async def set_topic_members(self, members: Mapping[str, Collection[str]],
-                                rules: Mapping[str, str]) -> frozenset[str]:
+                                rules: Mapping[str, str], *, now: datetime) -> frozenset[str]:
         async def work(db: aiosqlite.Connection) -> frozenset[str]:
             changed = set()
             for topic in sorted(members):
                 if await _replace_members(db, topic, set(members[topic])):
                     changed.add(topic)
+            await touch_topics(db, changed, now)
             await db.executemany(
                 "INSERT OR REPLACE INTO topic_rules (topic, fingerprint) VALUES (?, ?)",
                 sorted(rules.items()))
@@ -107,10 +114,12 @@ async def _replace_members(db: aiosqlite.Connection, topic: str, wanted: set[str
         "INSERT INTO topic_articles (topic, article_id, published, updated) "
         "SELECT ?, id, published, updated FROM articles WHERE id = ? AND live = 1",
         [(topic, a) for a in sorted(wanted - current)])
-    # a whole-topic edit: counting the one topic again is simplest
+    # a whole-topic edit: counting the one topic again is simplest (an upsert, so the
+    # row's change counter and time stay)
     await db.execute(
-        "INSERT OR REPLACE INTO topic_counts (topic, count) "
-        "SELECT ?, COUNT(*) FROM topic_articles WHERE topic = ?", (topic, topic))
+        "INSERT INTO topic_counts (topic, count) "
+        "SELECT ?, COUNT(*) FROM topic_articles WHERE topic = ? "
+        "ON CONFLICT (topic) DO UPDATE SET count = excluded.count", (topic, topic))
     return True
 
 
@@ -121,3 +130,13 @@ async def move_topic_counts(db: aiosqlite.Connection, topics: Collection[str], d
             "INSERT INTO topic_counts (topic, count) VALUES (?, ?) "
             "ON CONFLICT (topic) DO UPDATE SET count = count + excluded.count",
             [(topic, delta) for topic in sorted(topics)])
+
+
+async def touch_topics(db: aiosqlite.Connection, topics: Collection[str], at: datetime) -> None:
+    """Move the change counter of ``topics`` (``LIVE_COUNT`` for ``all``) and their change
+    time to ``at`` unless it is later already, inside the caller's transaction."""
+    await db.executemany(
+        "INSERT INTO topic_counts (topic, count, version, changed_at) VALUES (?, 0, 1, ?) "
+        "ON CONFLICT (topic) DO UPDATE SET version = version + 1, "
+        "changed_at = MAX(COALESCE(changed_at, 0), excluded.changed_at)",
+        [(topic, to_micros(at)) for topic in sorted(set(topics))])
