@@ -28,6 +28,7 @@ web module imported), and the tests (serving without the scheduler).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
@@ -53,6 +54,7 @@ if TYPE_CHECKING:  # imported when serving: a poll loads no renderer
 EMPTY_FEED_UPDATED = datetime(2026, 1, 1, tzinfo=UTC)
 DRAIN_SECONDS = 6.0  # polls in flight finish within this at shutdown, or are cancelled
 HUB_DRAIN_SECONDS = 2.0
+SWITCH_INTERVAL = 0.001  # seconds a worker thread may hold the GIL while requests wait
 # Counts on the index, OPML and topic list are at most this old (or the poll interval,
 # if shorter): an ingest redoes those documents once in a while, not once a change.
 COUNT_LAG = timedelta(seconds=10)
@@ -121,6 +123,10 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
         site: SiteDocuments | None = None
         hub: HubPublisher | None = None
         if serving:
+            # Pages, renders and compression run in worker threads; a thread gives the GIL
+            # back every switch interval, so requests wait at most about that long (5 ms
+            # by default; 1 ms here).
+            sys.setswitchinterval(SWITCH_INTERVAL)
             from feedsvc.publish import FeedCache, HubPublisher, PublicUrls, SiteDocuments
 
             interval = min((s.interval for s in settings.sources), default=timedelta(minutes=5))

@@ -17,6 +17,7 @@ page never stops the rest of the poll, and what was stored stays stored.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -29,7 +30,7 @@ from feedsvc.config import DedupeSettings, SourceSettings
 from feedsvc.errors import ExtractError, FeedsvcError, FetchError, HTTPStatusError
 from feedsvc.extract import extract_article
 from feedsvc.logsetup import get_log
-from feedsvc.models import Article, FeedItem, PollState
+from feedsvc.models import Article, FeedItem, FetchResult, PollState
 from feedsvc.normalize.article import build_article, revise
 from feedsvc.pipeline.backfill import backfill_due, sitemap_items
 from feedsvc.pipeline.decide import (
@@ -173,12 +174,12 @@ class Pipeline:
                 last_modified=state.last_modified if conditional else None)
             outcome = "not_modified"
             if not result.not_modified:
-                raw = extract_article(result.body, result.final_url, now=now,
-                                      site_tz=ZoneInfo(source.site_timezone),
-                                      selectors=source.selectors, charset=result.charset)
+                # parsing and cleaning a page is the CPU-heavy part of a poll: in a worker
+                # thread, so the requests being served do not wait behind it
+                article = await asyncio.to_thread(_read_page, source, item, result, now)
                 # the page answers: the article is out, also if it was retracted before
-                outcome = await self._save(source, build_article(item, raw, fetched_at=now),
-                                           (item.url, result.final_url), report, restore=True)
+                outcome = await self._save(source, article, (item.url, result.final_url),
+                                           report, restore=True)
             etag, modified = result.etag, result.last_modified
             if result.not_modified:  # a 304 may leave out the validators that still hold
                 etag, modified = etag or state.etag, modified or state.last_modified
@@ -293,6 +294,7 @@ class Pipeline:
             report.duplicates += 1
             log.info("article.duplicate", article=resolution.absorbed, survivor=article.id,
                      rung=resolution.rung)
+        await asyncio.sleep(0)  # the ladder and the matching are CPU work: let requests in
         topics = self.matcher().match(article)
         outcome = await self.store.save_article(
             article, topics, sorted({*aliases, *resolution.aliases_to_add}), keys.fingerprint,
@@ -330,3 +332,12 @@ class Pipeline:
             report.retracted += 1
             report.touch(set(self.matcher().match(stored)) if stored else set())
             log.info("article.retracted", article=article_id)
+
+
+def _read_page(source: SourceSettings, item: FeedItem, result: FetchResult,
+               now: datetime) -> Article:
+    """The article a fetched page holds (pure; raises ExtractError)."""
+    raw = extract_article(result.body, result.final_url, now=now,
+                          site_tz=ZoneInfo(source.site_timezone), selectors=source.selectors,
+                          charset=result.charset)
+    return build_article(item, raw, fetched_at=now)
