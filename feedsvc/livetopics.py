@@ -35,7 +35,15 @@ from feedsvc.metrics import Metrics
 from feedsvc.models import Article
 from feedsvc.store import ALL_TOPIC, Store
 from feedsvc.store.leasing import BACKFILL_LEASE, Leases
-from feedsvc.topics import Topic, TopicIndex, compile_topics, load_topics, rules_fingerprint
+from feedsvc.topics import (
+    Topic,
+    TopicIndex,
+    compile_topics,
+    parse_topics,
+    rules_fingerprint,
+    snapshot,
+)
+from feedsvc.topics.load import read_topics_text
 from feedsvc.topics.model import DEFAULT_LIMITS, TopicLimits
 
 log = get_log("feedsvc.topics")
@@ -71,8 +79,7 @@ class LiveTopics:
     async def load(self) -> None:
         """First load at start-up: an invalid file raises (the service refuses to start)."""
         self._mtime = self._stat()
-        topics = await asyncio.to_thread(load_topics, self.path, self.limits)
-        await self._apply(topics)
+        await self._apply(*await self._compiled())
 
     async def reload(self) -> bool:
         """Re-read the file; on error keep the current topics. Returns True when applied.
@@ -83,15 +90,14 @@ class LiveTopics:
         async with self._lock:
             seen, self._mtime = self._mtime, self._stat()
             try:
-                # parsing thousands of queries takes seconds: not on the serving loop
-                topics = await asyncio.to_thread(load_topics, self.path, self.limits)
+                topics, index = await self._compiled()
             except TopicConfigError as exc:
                 self.error = "\n".join(exc.problems)
                 log.error("topics.reload_failed", file=str(self.path), error=self.error)
                 self.metrics.on_reload(False)
                 return False
             try:
-                await self._apply(topics)
+                await self._apply(topics, index)
             except StoreError as exc:
                 self._mtime = seen  # the watcher sees the edit again, and retries
                 if self.error != (error := f"store: {exc}"):
@@ -125,7 +131,35 @@ class LiveTopics:
             if self._stat() != self._mtime:
                 await self.reload()
 
-    async def _apply(self, topics: tuple[Topic, ...]) -> None:
+    async def _compiled(self) -> tuple[tuple[Topic, ...], TopicIndex]:
+        """The file's topics and their index: from the snapshot the store keeps of these
+        very bytes, else read, checked and compiled, and the snapshot kept. Parsing and
+        compiling thousands of queries takes seconds: it runs in a worker thread, and a
+        restart of the same file skips it (``topics.snapshot``)."""
+        text = await asyncio.to_thread(read_topics_text, self.path, self.limits)
+        key = snapshot.digest(text.encode(), self.limits)
+        try:
+            kept = await self.store.topic_snapshot(key)
+        except StoreError as exc:  # the store is away: read the file; applying will wait
+            log.warning("topics.snapshot_unread", file=str(self.path), error=str(exc))
+            kept = None
+        if kept is not None:
+            try:
+                topics, index = await asyncio.to_thread(snapshot.loads, kept)
+                log.info("topics.compiled", file=str(self.path), topics=len(topics), snapshot=True)
+                return topics, index
+            except snapshot.SnapshotError as exc:  # written by another version: read the file
+                log.warning("topics.snapshot_unreadable", file=str(self.path), error=str(exc))
+        topics = await asyncio.to_thread(parse_topics, text, str(self.path), self.limits)
+        index = await asyncio.to_thread(compile_topics, topics)
+        log.info("topics.compiled", file=str(self.path), topics=len(topics), snapshot=False)
+        try:
+            await self.store.save_topic_snapshot(key, await asyncio.to_thread(snapshot.dumps, index))
+        except StoreError as exc:  # only the next start is slower
+            log.warning("topics.snapshot_unsaved", file=str(self.path), error=str(exc))
+        return topics, index
+
+    async def _apply(self, topics: tuple[Topic, ...], index: TopicIndex) -> None:
         new = {topic.slug: topic for topic in topics}
         # The store records the rules each topic's members were matched with: a topic
         # whose rules did not change since (a restart, another replica's reload, a new
@@ -137,7 +171,7 @@ class LiveTopics:
         changed = {slug for slug, topic in new.items() if self.topics.get(slug) != topic}
         # New articles are matched with the new rules at once; readers see a new or
         # changed topic only once its backfill is stored, never half-filled.
-        before, self.index = self.index, await asyncio.to_thread(compile_topics, topics)
+        before, self.index = self.index, index
         try:
             await self._backfill(stale)
         except BaseException:

@@ -174,6 +174,12 @@ class Store(Protocol):
         """Each topic's recorded rules fingerprint: a topic whose rules are unchanged
         needs no backfill (after a restart, or on another replica)."""
 
+    async def topic_snapshot(self, digest: str) -> bytes | None:
+        """The compiled topics file named ``digest``, if one was kept."""
+
+    async def save_topic_snapshot(self, digest: str, body: bytes) -> None:
+        """Keep the compiled topics file named ``digest``, in place of any older one."""
+
     async def drop_topic(self, topic: str) -> None:
         """Forget a removed topic's memberships and rules."""
 

@@ -133,4 +133,10 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             expires_at REAL NOT NULL
         );
     """),
+    (7, "the compiled topics file, so a restart need not parse it again", """
+        CREATE TABLE topic_snapshots (
+            digest TEXT PRIMARY KEY,
+            body   BLOB NOT NULL
+        );
+    """),
 )

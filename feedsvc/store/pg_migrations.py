@@ -154,4 +154,10 @@ PG_MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             PRIMARY KEY (source, table_name)
         );
     """),
+    (5, "the compiled topics file, so a restart need not parse it again", """
+        CREATE TABLE topic_snapshots (
+            digest TEXT COLLATE "C" PRIMARY KEY,
+            body   BYTEA NOT NULL
+        );
+    """),
 )

@@ -32,7 +32,8 @@ from types import CodeType, FunctionType
 from feedsvc.topics.prepared import BODY, FIELD_MASKS, TAG, TITLE, PreparedArticle
 from feedsvc.topics.query import KEYWORD_FIELDS, And, Field, Node, Not, Term
 
-__all__ = ["Accept", "TermKey", "TermTable", "Truth", "compile_accept", "compile_expression", "has_phrase"]
+__all__ = ["Accept", "AcceptSpec", "TermKey", "TermTable", "Truth", "accept_from_spec", "accept_spec",
+           "compile_accept", "compile_expression", "has_phrase"]
 
 TermKey = tuple[str, tuple[str, ...], bool]
 # (present term ids, phrase check, normalized section, normalized source) → accepted
@@ -158,9 +159,8 @@ def compile_accept(
         text = compile_expression(node, table, ids)
         tests.append(f"not ({text})" if negated else f"({text})")
     names = "".join(f", _{number}" for number in range(len(ids)))
-    code = _template(f"lambda present, phrase, section, source, sections, sources{names}: " + " and ".join(tests))
-    accept: Accept = FunctionType(code, _GLOBALS, "accept", (sections, sources, *ids))
-    return accept
+    source_text = f"lambda present, phrase, section, source, sections, sources{names}: " + " and ".join(tests)
+    return accept_from_spec((source_text, (sections, sources, *ids)))
 
 
 # Generated functions see no builtins: their source uses none.
@@ -171,4 +171,25 @@ _GLOBALS: dict[str, object] = {"__builtins__": {}}
 def _template(source_text: str) -> CodeType:
     """The code object of one topic shape, compiled once and shared."""
     module = compile(source_text, "<topic>", "eval")
-    return next(const for const in module.co_consts if isinstance(const, CodeType))
+    code = next(const for const in module.co_consts if isinstance(const, CodeType))
+    _SOURCES[code] = source_text
+    return code
+
+
+# Each shape's source, by its code object: what a snapshot of the index keeps of a
+# topic's function (the source and the default arguments), to make it again.
+_SOURCES: dict[CodeType, str] = {}
+
+AcceptSpec = tuple[str, tuple[object, ...]]
+
+
+def accept_spec(accept: Accept) -> AcceptSpec:
+    """What makes ``accept`` again: its shape's source and its bound arguments."""
+    function: FunctionType = accept  # type: ignore[assignment]
+    return _SOURCES[function.__code__], function.__defaults__ or ()
+
+
+def accept_from_spec(spec: AcceptSpec) -> Accept:
+    source_text, defaults = spec
+    accept: Accept = FunctionType(_template(source_text), _GLOBALS, "accept", defaults)
+    return accept

@@ -15,19 +15,29 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from itertools import chain
 from operator import itemgetter
+from typing import Any
 
 from feedsvc.errors import TopicConfigError
 from feedsvc.models import Article
 from feedsvc.normalize.arabic import normalize_text, word_forms
-from feedsvc.topics.compiled import Accept, TermTable, Truth, compile_accept
+from feedsvc.topics.compiled import (
+    Accept,
+    AcceptSpec,
+    TermTable,
+    Truth,
+    accept_from_spec,
+    accept_spec,
+    compile_accept,
+)
 from feedsvc.topics.model import Topic
 from feedsvc.topics.prepared import BODY, FIELD_MASKS, TAG, TITLE, PreparedArticle, prepare
 from feedsvc.topics.query import KEYWORD_FIELDS, Term
-from feedsvc.topics.triggers import Hits, TopicShape, build_triggers
+from feedsvc.topics.triggers import Hits, TopicShape, Triggers, build_triggers
 
-__all__ = ["TopicIndex", "compile_topics"]
+__all__ = ["IndexState", "TopicIndex", "compile_topics"]
 
 # Distinct tokens whose term hits an index remembers; news vocabulary stays well below.
 _TOKEN_MEMO_SIZE = 1 << 18
@@ -87,14 +97,17 @@ class TopicIndex:
     can be shared and reused freely.
     """
 
-    def __init__(self, entries: Sequence[_Entry]) -> None:
+    def __init__(self, entries: Sequence[_Entry], compiled: _Compiled | None = None) -> None:
         self._entries = tuple(entries)
         self._slugs = tuple(entry.topic.slug for entry in self._entries)
         # Indexed by number or by ~number (a negative index reads from the end).
         self._slug_of = self._slugs + self._slugs[::-1]
         self._by_slug = {slug: i for i, slug in enumerate(self._slugs)}
-        self._table = TermTable()
-        self._accepts = [_compile_entry(entry, self._table) for entry in self._entries]
+        if compiled is None:
+            self._table = TermTable()
+            self._accepts = [_compile_entry(entry, self._table) for entry in self._entries]
+        else:  # from a snapshot: the same tables, without parsing or compiling a query
+            self._table, self._accepts = compiled.table, compiled.accepts
         self._words: dict[str, list[tuple[int, int]]] = {}
         self._prefixes: dict[str, list[tuple[int, int]]] = {}
         self._keywords: dict[tuple[str, str, bool], list[int]] = {}
@@ -103,7 +116,8 @@ class TopicIndex:
             # memos and the trigger tables are then the same few objects in memory.
             self._register(self._table.ids[term.key], term)
         self._prefix_lengths = sorted({len(prefix) for prefix in self._prefixes})
-        self._triggers = build_triggers([_shape(entry) for entry in self._entries], self._table)
+        self._triggers = compiled.triggers if compiled is not None else build_triggers(
+            [_shape(entry) for entry in self._entries], self._table)
         self._field_hits = {bit: _FieldHits(bit, self._learn) for bit in _FIELD_BITS}
         self._quiet_tokens: set[str] = set()
         # Phrase word → the learned tokens carrying it; cleared with the memos.
@@ -112,6 +126,34 @@ class TopicIndex:
         )
         self._spelled: dict[int, set[str]] = {}
         self._keyword_memo: dict[tuple[str, str], Hits] = {}
+
+    # -- snapshots: the compiled tables as plain values ------------------------------
+
+    def state(self) -> IndexState:
+        """Everything compiling the topics produced, as tuples, lists, dicts, sets,
+        strings and numbers only (``topics.snapshot`` stores it)."""
+        table = self._table
+        return (
+            tuple(_topic_fields(entry.topic) for entry in self._entries),
+            tuple((t.field, t.words, t.prefix, t.position) for t in table.terms),
+            table.phrase_fields,
+            tuple(accept_spec(accept) for accept in self._accepts),
+            (self._triggers.topics, self._triggers.gates, self._triggers.blockers),
+        )
+
+    @classmethod
+    def from_state(cls, state: IndexState) -> TopicIndex:
+        """The index ``state`` describes, as ``compile_topics`` made it: no query is
+        parsed and no topic compiled again."""
+        topics, terms, phrase_fields, accepts, (set_off, gates, blockers) = state
+        table = TermTable(phrase_fields=dict(phrase_fields))
+        for number, (field, words, prefix, position) in enumerate(terms):
+            term = Term(field, tuple(words), prefix, position)
+            table.terms.append(term)
+            table.ids[term.key] = number
+        compiled = _Compiled(table, [accept_from_spec(spec) for spec in accepts],
+                             Triggers(list(set_off), list(gates), list(blockers)))
+        return cls([_entry(_topic(fields)) for fields in topics], compiled)
 
     def _register(self, term_id: int, term: Term) -> None:
         if term.field in KEYWORD_FIELDS:
@@ -225,6 +267,32 @@ class TopicIndex:
                 self._keyword_memo.clear()
             hits = self._keyword_memo[(field, value)] = self._triggers.hits(found)
         return hits
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    table: TermTable
+    accepts: list[Accept]
+    triggers: Triggers
+
+
+# A topic's plain fields, in Topic's order (max_age in seconds): what a snapshot keeps.
+TopicFields = tuple[str, str, str, str, str | None, tuple[str, ...], tuple[str, ...],
+                    float | None, int | None]
+IndexState = tuple[tuple[TopicFields, ...], tuple[tuple[Any, ...], ...], Any,
+                   tuple[AcceptSpec, ...], tuple[Any, Any, Any]]
+
+
+def _topic_fields(topic: Topic) -> TopicFields:
+    max_age = topic.max_age.total_seconds() if topic.max_age is not None else None
+    return (topic.slug, topic.title, topic.description, topic.query, topic.exclude,
+            topic.sections, topic.sources, max_age, topic.limit)
+
+
+def _topic(fields: TopicFields) -> Topic:
+    slug, title, description, query, exclude, sections, sources, max_age, limit = fields
+    return Topic(slug, title, description, query, exclude, tuple(sections), tuple(sources),
+                 timedelta(seconds=max_age) if max_age is not None else None, limit)
 
 
 def _compile_entry(entry: _Entry, table: TermTable) -> Accept:

@@ -38,7 +38,7 @@ from feedsvc.topics.model import (
 )
 from feedsvc.topics.query import parse_query
 
-__all__ = ["load_topics", "parse_topics"]
+__all__ = ["load_topics", "parse_topics", "read_topics_text"]
 
 REQUIRED = ("slug", "title", "query")
 OPTIONAL = ("exclude", "sections", "sources", "max_age", "limit")
@@ -48,10 +48,16 @@ _SECTION_RE = re.compile(r"[a-z0-9_]+")
 
 def load_topics(path: Path, limits: TopicLimits = DEFAULT_LIMITS) -> tuple[Topic, ...]:
     """The topics defined in ``path``; raises TopicConfigError listing every problem."""
+    return parse_topics(read_topics_text(path, limits), str(path), limits)
+
+
+def read_topics_text(path: Path, limits: TopicLimits = DEFAULT_LIMITS) -> str:
+    """The topics file's text, within ``limits``; raises TopicConfigError (one problem)
+    for a file that cannot be read, is too large or is not UTF-8."""
     text = read_toml_text(path, limits.max_file_bytes, "(topics.max_file_bytes)")
     if isinstance(text, Fault):
         raise TopicConfigError([one_line(_fault_problem(str(path), text, []))])
-    return parse_topics(text, str(path), limits)
+    return text
 
 
 def parse_topics(text: str, filename: str, limits: TopicLimits = DEFAULT_LIMITS) -> tuple[Topic, ...]:

@@ -1,9 +1,9 @@
 """The ``Topic`` value, the checks on its plain fields (slug, duration, limit) and the
 limits on a topics file.
 
-A ``Topic`` parses its ``query`` and ``exclude`` when it is built, so a Topic that
-exists always has valid query trees (``parsed_query``, ``parsed_exclude``); building
-one from a bad query raises ``QueryError``.
+A ``Topic`` holds its ``query`` and ``exclude`` as written and parses them on first
+use (``parsed_query``, ``parsed_exclude``); the loader checks every query before it
+builds a Topic, so a Topic from a topics file always parses.
 
 The limits bound what one file can cost at start-up and on every reload (parsing,
 compiling, memory) and what one topic can cost on every page that lists it. The
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from feedsvc.errors import ConfigError
@@ -66,13 +66,17 @@ class Topic:
     sources: tuple[str, ...] = ()
     max_age: timedelta | None = None
     limit: int | None = None
-    parsed_query: Query = field(init=False, repr=False, compare=False)
-    parsed_exclude: Query | None = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "parsed_query", parse_query(self.query))
-        excluded = parse_query(self.exclude) if self.exclude is not None else None
-        object.__setattr__(self, "parsed_exclude", excluded)
+    # Parsed on first use (``parse_query`` remembers its trees): serving a topic needs
+    # its title and limits, not its query tree, so a start-up from a snapshot of the
+    # index parses nothing.
+    @property
+    def parsed_query(self) -> Query:
+        return parse_query(self.query)
+
+    @property
+    def parsed_exclude(self) -> Query | None:
+        return parse_query(self.exclude) if self.exclude is not None else None
 
 
 # Part of every rules fingerprint: bump it when matching itself changes (normalization,

@@ -13,10 +13,10 @@ from feedsvc.service import open_service
 from tests.conftest import SHIPPED_TOPICS, Clock, settings_for
 
 
-def loaded(caplog: pytest.LogCaptureFixture) -> dict[str, object]:
-    """The fields of the last ``topics.loaded`` event."""
-    records = [r for r in caplog.records if getattr(r, "feedsvc_event", None) == "topics.loaded"]
-    assert records, "no topics.loaded event"
+def loaded(caplog: pytest.LogCaptureFixture, event: str = "topics.loaded") -> dict[str, object]:
+    """The fields of the last ``topics.loaded`` (or ``event``) event."""
+    records = [r for r in caplog.records if getattr(r, "feedsvc_event", None) == event]
+    assert records, f"no {event} event"
     fields: dict[str, object] = records[-1].feedsvc_fields  # type: ignore[attr-defined]
     return fields
 
@@ -36,9 +36,11 @@ async def test_backfill_follows_the_rules_not_the_restarts(
     assert loaded(caplog)["backfilled"] == topics  # the first start: every topic is new
     assert members > 0
 
-    async with open_service(settings, clock=clock, serving=False, scheduling=False):
-        pass
+    assert loaded(caplog, "topics.compiled")["snapshot"] is False
+    async with open_service(settings, clock=clock, serving=False, scheduling=False) as service:
+        assert (await service.store.topic_stats(["gaza"]))["gaza"].count == members
     assert loaded(caplog)["backfilled"] == 0, "a restart with the same rules backfills nothing"
+    assert loaded(caplog, "topics.compiled")["snapshot"] is True, "nor parses the same file"
 
     topics_file.write_text(shipped.replace('title = "غزة"', 'title = "قطاع غزة"', 1),
                            encoding="utf-8")
@@ -46,6 +48,7 @@ async def test_backfill_follows_the_rules_not_the_restarts(
         assert service.topics.topics["gaza"].title == "قطاع غزة"
         assert (await service.store.topic_stats(["gaza"]))["gaza"].count == members
     assert loaded(caplog)["backfilled"] == 0, "a new title does not change the members"
+    assert loaded(caplog, "topics.compiled")["snapshot"] is False, "an edited file is read"
 
     topics_file.write_text(shipped.replace('slug = "gaza"', 'slug = "gaza-strip"', 1),
                            encoding="utf-8")

@@ -95,6 +95,19 @@ class PostgresTopics(PostgresPool):
 
         return await self._write(work)
 
+    async def topic_snapshot(self, digest: str) -> bytes | None:
+        rows = await self._read("SELECT body FROM topic_snapshots WHERE digest = $1", digest)
+        return bytes(rows[0][0]) if rows else None
+
+    async def save_topic_snapshot(self, digest: str, body: bytes) -> None:
+        async def work(conn: Connection) -> None:
+            await conn.execute("DELETE FROM topic_snapshots WHERE digest != $1", digest)
+            await conn.execute(
+                "INSERT INTO topic_snapshots (digest, body) VALUES ($1, $2) "
+                "ON CONFLICT (digest) DO UPDATE SET body = excluded.body", digest, body)
+
+        await self._write(work)
+
     async def topic_rules(self) -> dict[str, str]:
         rows = await self._read("SELECT topic, fingerprint FROM topic_rules")
         return {str(topic): str(fingerprint) for topic, fingerprint in rows}

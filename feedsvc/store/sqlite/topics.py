@@ -88,6 +88,18 @@ class SQLiteTopics(SQLiteConnection):
 
         return await self._write(work)
 
+    async def topic_snapshot(self, digest: str) -> bytes | None:
+        rows = await self._read("SELECT body FROM topic_snapshots WHERE digest = ?", (digest,))
+        return bytes(rows[0][0]) if rows else None
+
+    async def save_topic_snapshot(self, digest: str, body: bytes) -> None:
+        async def work(db: aiosqlite.Connection) -> None:
+            await db.execute("DELETE FROM topic_snapshots WHERE digest != ?", (digest,))
+            await db.execute("INSERT OR REPLACE INTO topic_snapshots (digest, body) VALUES (?, ?)",
+                             (digest, body))
+
+        await self._write(work)
+
     async def topic_rules(self) -> dict[str, str]:
         rows = await self._read("SELECT topic, fingerprint FROM topic_rules")
         return {str(topic): str(fingerprint) for topic, fingerprint in rows}
