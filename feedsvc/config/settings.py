@@ -43,7 +43,7 @@ class ServerSettings:
         64 * 1024 * 1024, "Bytes of rendered feeds and pages kept in memory (each encoding "
         "counts); the least recently read go first. A quarter is for pages other than "
         "the subscription documents.")
-    # Connection hygiene and the render budget (docs/operations.md, "Hardening").
+    # Connection hygiene and /healthz detail (docs/operations.md, "Hardening").
     max_connections: int = setting(
         1000, "Client connections open at once at most. At the limit a new connection closes "
         "the longest idle one, or gets 503 when none is idle. Lowered at start to fit the "
@@ -56,10 +56,6 @@ class ServerSettings:
     send_timeout: float = setting(
         30.0, "Seconds a response may wait for a client that stopped reading it; then the "
         "connection is dropped.")
-    page_renders: int = setting(
-        2, "Feed pages other than the first (a cursor or a ?limit=) rendered at once; more wait.")
-    page_render_queue: int = setting(
-        32, "Requests waiting for a page render at most; more get 503 with Retry-After.")
     health_detail_loopback: bool = setting(
         False, "Show the full /healthz (last errors, file paths) to clients on loopback that "
         "came through no proxy.")
@@ -78,11 +74,8 @@ class ServerSettings:
         for name in ("head_timeout", "keepalive_timeout", "send_timeout"):
             if not getattr(self, name) > 0:
                 faults.append((name, getattr(self, name), "must be greater than 0"))
-        for name in ("max_connections", "page_renders"):
-            if getattr(self, name) < 1:
-                faults.append((name, getattr(self, name), "must be at least 1"))
-        if self.page_render_queue < 0:
-            faults.append(("page_render_queue", self.page_render_queue, "must not be negative"))
+        if self.max_connections < 1:
+            faults.append(("max_connections", self.max_connections, "must be at least 1"))
         if self.health_token and len(self.health_token) < MIN_TOKEN_CHARS:
             # the token itself is never echoed
             faults.append(("health_token", "…", f"must be at least {MIN_TOKEN_CHARS} characters"))

@@ -133,4 +133,10 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             expires_at REAL NOT NULL
         );
     """),
+    (7, "secrets every process of the store shares (the cursor key)", """
+        CREATE TABLE secrets (
+            name  TEXT PRIMARY KEY,
+            value BLOB NOT NULL
+        );
+    """),
 )

@@ -154,4 +154,10 @@ PG_MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             PRIMARY KEY (source, table_name)
         );
     """),
+    (5, "secrets every process of the store shares (the cursor key)", """
+        CREATE TABLE secrets (
+            name  TEXT PRIMARY KEY,
+            value BYTEA NOT NULL
+        );
+    """),
 )

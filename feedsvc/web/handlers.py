@@ -68,7 +68,8 @@ async def _lookup_or_render(request: web.Request, slug: str, fmt: str) -> Repres
             raise web.HTTPGone(text=f"topic {slug!r} was removed")
         raise web.HTTPNotFound(text=f"no topic {slug[:60]!r}; see /api/topics")
     query = parse_feed_query(request.query, default_limit=feeds.default_limit(slug),
-                             max_limit=request.app[SERVICE].settings.server.max_feed_size)
+                             max_limit=request.app[SERVICE].settings.server.max_feed_size,
+                             cursors=feeds.cursors, slug=slug)
     counters = request.app[FEED_COUNTERS]
     if (rendered := feeds.lookup(slug, fmt, query.limit, query.cursor_token)) is not None:
         counters.hit()
