@@ -250,6 +250,9 @@ class LiveTopics:
     async def _match_stored(self, topics: list[Topic]) -> None:
         """The matching runs in a worker thread, a batch of articles at a time, so serving
         goes on meanwhile."""
+        # over every stored article: at start-up this is what takes the time
+        log.info("topics.backfilling", file=str(self.path), topics=len(topics),
+                 articles=await self.store.count_articles())
         index = await asyncio.to_thread(compile_topics, tuple(topics))
         members: dict[str, set[str]] = {topic.slug: set() for topic in topics}
         batch: list[Article] = []
