@@ -52,9 +52,11 @@ def written_logs() -> Iterator[io.StringIO]:
 
 async def test_a_store_failure_is_a_plain_503_and_the_details_go_to_the_log(
         polled: Polled, serve_feedsvc: Any, tmp_path: Path, written_logs: io.StringIO) -> None:
-    service, http, base = await serve_feedsvc(polled_settings(polled, tmp_path))
+    service, http, base = await serve_feedsvc(
+        polled_settings(polled, tmp_path, health_detail_loopback=False))
     with sqlite3.connect(tmp_path / "feedsvc.db") as db:  # the store breaks under the service
         db.execute("DROP TABLE topic_articles")
+        db.execute("DROP TABLE leases")
     for path in ("/feeds/gaza.json?limit=3", "/feeds/gaza.atom", "/api/topics", "/"):
         status, headers, body = await get(http, base + path)
         assert status == 503, (path, body[:200])
@@ -65,6 +67,12 @@ async def test_a_store_failure_is_a_plain_503_and_the_details_go_to_the_log(
         assert "no such table" not in text and "topic_articles" not in text
     logged = written_logs.getvalue()
     assert "request.failed" in logged and "no such table: topic_articles" in logged
+    status, _, body = await get(http, f"{base}/healthz")  # still 200, and says why in words
+    health = orjson.loads(body)
+    assert status == 200 and health["status"] == "degraded"
+    assert health["reasons"] == [
+        "store: the store cannot be read; the feeds already rendered keep serving"]
+    assert str(tmp_path) not in body.decode() and "no such table" not in body.decode()
 
 
 async def test_healthz_tells_the_public_what_and_operators_why(

@@ -27,12 +27,14 @@ from tests.ops.test_metrics import scrape, value
 CONNECTING = {"ClientSession", "TCPConnector", "aiohttp.request", "open_connection",
               "create_connection", "sock_connect", "urlopen", "HTTPConnection",
               "HTTPSConnection", "connect", "create_pool"}
-# Where they may be: the fetch stage (behind the allow-list) and the PostgreSQL driver
-# (to storage.url, the operator's database).
+# Where they may be: the fetch stage (behind the allow-list) and the store drivers, to
+# storage.url (the operator's database) or the stores `feedsvc migrate` is given.
 ALLOWED = {
     "feedsvc/fetch/client.py": {"ClientSession", "TCPConnector"},
     "feedsvc/store/postgres/connection.py": {"create_pool"},
+    "feedsvc/store/postgres/notify.py": {"connect"},  # LISTEN on storage.url
     "feedsvc/store/sqlite/connection.py": {"connect"},  # aiosqlite.connect: a local file
+    "feedsvc/store/transfer.py": {"connect"},  # feedsvc migrate --from FILE --to URL
 }
 
 
