@@ -1,11 +1,19 @@
 """The topics in force, reloaded while the service runs.
 
-An edit of the topics file (seen within a second by a modification-time watch) or a
-SIGHUP reloads it. A valid file replaces the topics at once and backfills every new
-or changed topic over the stored articles, so its feed is full immediately. An
-invalid file is rejected with ``file:line:column: reason``, logged, reported in
-``/healthz``, and the last good topics keep serving. Removed topics answer 410 Gone
-until the process restarts.
+An edit of the topics file or a SIGHUP reloads it. A valid file replaces the topics
+at once and backfills every new or changed topic over the stored articles, so its
+feed is full immediately. An invalid file is rejected with
+``file:line:column: reason``, logged, reported in ``/healthz``, and the last good
+topics keep serving. Removed topics answer 410 Gone until the process restarts.
+
+The watch looks at the file every half second and goes by its content (a hash), not
+its modification time, so a link swapped with ``touch -r`` is seen and a ``touch``
+alone reloads nothing. A file is applied only once it is whole: when it was replaced
+by a rename or a new link (a new inode), at once; when it was written in place, once
+its content has stayed the same across two looks, and again after loading. SIGHUP
+applies the file as it is, at once. Nothing a reload raises ends the watch: any
+failure becomes the topics' error (``/healthz``) and one log line; a rejected file
+waits for the next edit, a store that failed is tried again at each look.
 
 Whatever changed (new, edited and removed topics) is published on the change
 channel once the backfill is stored; reload outcomes are counted in the metrics.
@@ -23,8 +31,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import os
 import signal
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -47,6 +58,29 @@ from feedsvc.topics.load import read_topics_text
 from feedsvc.topics.model import DEFAULT_LIMITS, TopicLimits
 
 log = get_log("feedsvc.topics")
+WATCH_SECONDS = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class FileLook:
+    """What one look at the topics file saw: its content's hash and which file it was."""
+
+    digest: str | None  # None: the file could not be read
+    inode: tuple[int, int] | None = None  # (device, inode): a rename or new link changes it
+
+
+def look_at(path: Path, max_bytes: int) -> FileLook:
+    """Hash the file's content (its first ``max_bytes`` + 1 bytes and its size: a larger
+    file is refused by the loader anyway, so no look reads more than that)."""
+    try:
+        with path.open("rb") as file:
+            stat = os.fstat(file.fileno())
+            content = file.read(max_bytes + 1)
+    except OSError:
+        return FileLook(None)
+    digest = hashlib.blake2b(content, digest_size=16)
+    digest.update(stat.st_size.to_bytes(8, "little"))
+    return FileLook(digest.hexdigest(), (stat.st_dev, stat.st_ino))
 
 
 class LiveTopics:
@@ -66,7 +100,9 @@ class LiveTopics:
         self.version = 0  # bumped by every applied load: what was rendered from older is stale
         self.loaded_at: datetime | None = None
         self.error: str | None = None
-        self._mtime: float | None = None
+        self._seen = FileLook(None)  # the content last applied or rejected
+        self._pending: FileLook | None = None  # a change seen once, to be seen again
+        self._signalled: set[asyncio.Task[bool]] = set()
         self._lock = asyncio.Lock()
 
     def match(self, article: Article) -> frozenset[str]:
@@ -78,35 +114,52 @@ class LiveTopics:
 
     async def load(self) -> None:
         """First load at start-up: an invalid file raises (the service refuses to start)."""
-        self._mtime = self._stat()
+        self._seen = await self._look()
         await self._apply(*await self._compiled())
 
     async def reload(self) -> bool:
-        """Re-read the file; on error keep the current topics. Returns True when applied.
+        """Apply the file as it is now; on any failure keep the current topics and report
+        it (never raises). Returns True when applied.
 
         A store that fails the backfill (an outage) leaves the current topics in force,
-        and the watcher tries again until it succeeds; the error is logged once.
+        and the watch tries the same content again at each look until it succeeds; the
+        error is logged once.
         """
         async with self._lock:
-            seen, self._mtime = self._mtime, self._stat()
-            try:
-                topics, index = await self._compiled()
-            except TopicConfigError as exc:
-                self.error = "\n".join(exc.problems)
-                log.error("topics.reload_failed", file=str(self.path), error=self.error)
-                self.metrics.on_reload(False)
+            return await self._reload(await self._look())
+
+    async def _reload(self, seen: FileLook) -> bool:
+        try:
+            topics, index = await self._compiled()
+            if (again := await self._look()) != seen:  # written meanwhile: wait for it
+                self._pending = again
                 return False
+            before, self._seen, self._pending = self._seen, seen, None
             try:
                 await self._apply(topics, index)
-            except StoreError as exc:
-                self._mtime = seen  # the watcher sees the edit again, and retries
-                if self.error != (error := f"store: {exc}"):
-                    log.error("topics.reload_failed", file=str(self.path), error=error)
-                    self.metrics.on_reload(False)
-                self.error = error
-                return False
-            self.metrics.on_reload(True)
-            return True
+            except StoreError:
+                self._seen = before  # the watch sees this content again, and retries
+                raise
+        except TopicConfigError as exc:
+            self._rejected(seen, "\n".join(exc.problems))
+            return False
+        except StoreError as exc:
+            if self.error != (error := f"store: {exc}"):
+                log.error("topics.reload_failed", file=str(self.path), error=error)
+                self.metrics.on_reload(False)
+            self.error = error
+            return False
+        except Exception as exc:  # a bug: never the end of the watch
+            self._rejected(seen, f"{self.path}: reload failed: {type(exc).__name__}: {exc}")
+            return False
+        self.metrics.on_reload(True)
+        return True
+
+    def _rejected(self, seen: FileLook, error: str) -> None:
+        self._seen, self._pending = seen, None  # this content is done with until it changes
+        self.error = error
+        log.error("topics.reload_failed", file=str(self.path), error=error)
+        self.metrics.on_reload(False)
 
     @contextlib.asynccontextmanager
     async def watching(self) -> AsyncIterator[None]:
@@ -114,7 +167,7 @@ class LiveTopics:
         watcher = asyncio.create_task(self.watch(), name="topics-watch")
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+            loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
         try:
             yield
         finally:
@@ -124,12 +177,38 @@ class LiveTopics:
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
 
-    async def watch(self, interval: float = 0.5) -> None:
-        """Reload whenever the file's modification time changes (until cancelled)."""
+    def _on_sighup(self) -> None:
+        task = asyncio.ensure_future(self.reload())
+        self._signalled.add(task)  # held until done: the loop keeps only a weak reference
+        task.add_done_callback(self._signalled.discard)
+
+    async def watch(self, interval: float = WATCH_SECONDS) -> None:
+        """Apply each new content of the file once it is whole (until cancelled)."""
         while True:
             await asyncio.sleep(interval)
-            if self._stat() != self._mtime:
-                await self.reload()
+            try:
+                await self._check()
+            except Exception as exc:  # nothing ends the watch
+                error = f"{self.path}: watching failed: {type(exc).__name__}: {exc}"
+                if error != self.error:
+                    self.error = error
+                    log.error("topics.watch_failed", file=str(self.path), error=error)
+
+    async def _check(self) -> None:
+        now = await self._look()
+        if now.digest == self._seen.digest:  # the same content: a touch, or written back
+            self._pending = None
+            return
+        replaced = now.inode is not None and now.inode != self._seen.inode
+        if replaced or now == self._pending:  # a whole new file, or unchanged since the last look
+            async with self._lock:
+                await self._reload(now)
+        else:
+            self._pending = now  # perhaps still being written: look again
+            log.debug("topics.change_pending", file=str(self.path))
+
+    async def _look(self) -> FileLook:
+        return await asyncio.to_thread(look_at, self.path, self.limits.max_file_bytes)
 
     async def _compiled(self) -> tuple[tuple[Topic, ...], TopicIndex]:
         """The file's topics and their index: from the snapshot the store keeps of these
@@ -205,6 +284,9 @@ class LiveTopics:
     async def _match_stored(self, topics: list[Topic]) -> None:
         """The matching runs in a worker thread, a batch of articles at a time, so serving
         goes on meanwhile."""
+        # over every stored article: at start-up this is what takes the time
+        log.info("topics.backfilling", file=str(self.path), topics=len(topics),
+                 articles=await self.store.count_articles())
         index = await asyncio.to_thread(compile_topics, tuple(topics))
         members: dict[str, set[str]] = {topic.slug: set() for topic in topics}
         batch: list[Article] = []
@@ -217,12 +299,6 @@ class LiveTopics:
         await self.store.set_topic_members(
             members, {topic.slug: rules_fingerprint(topic) for topic in topics},
             now=self.clock())
-
-    def _stat(self) -> float | None:
-        try:
-            return self.path.stat().st_mtime_ns / 1e9
-        except OSError:
-            return None
 
 
 BACKFILL_BATCH = 500  # stored articles matched per worker-thread call

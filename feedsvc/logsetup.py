@@ -18,6 +18,10 @@ JSON (``format = "json"``), one object a line, values keeping their types::
 The event and its fields travel on the log record itself, so the JSON formatter
 never parses a message. Lines from other libraries (aiohttp, APScheduler) have no
 event: JSON shows them as ``"event": "log"`` with their text as ``"message"``.
+
+Whatever a line holds, the user and password of a URL in it are cut out
+(``https://…@host``) as it is written: no setting should carry them (the settings
+refuse them), and if one ever slips through, the logs still do not show it.
 """
 
 from __future__ import annotations
@@ -34,6 +38,13 @@ import orjson
 _EVENT = "feedsvc_event"  # the LogRecord attributes an EventLog sets
 _FIELDS = "feedsvc_fields"
 _NEEDS_QUOTES = re.compile(r"[\s'\"=]")
+# userinfo ends the authority's first part; it holds no '/', '?', '#' or space
+_USERINFO = re.compile(r"(?<=://)[^\s/?#'\"]*@")
+
+
+def redact_userinfo(text: str) -> str:
+    """``text`` with the user and password of every URL in it cut out."""
+    return _USERINFO.sub("…@", text) if "@" in text else text
 
 
 class EventLog:
@@ -88,10 +99,21 @@ def _text_value(value: Any) -> str:
     return orjson.dumps(text).decode() if not text or _NEEDS_QUOTES.search(text) else text
 
 
-class JsonFormatter(logging.Formatter):
-    """``{"ts", "level", "logger", "event", ...key/values}``, one object a line."""
+class TextFormatter(logging.Formatter):
+    """``time LEVEL logger event key=value ...``, URL credentials cut out."""
 
     def format(self, record: logging.LogRecord) -> str:
+        return redact_userinfo(super().format(record))
+
+
+class JsonFormatter(logging.Formatter):
+    """``{"ts", "level", "logger", "event", ...key/values}``, one object a line, URL
+    credentials cut out."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_userinfo(self._format(record))
+
+    def _format(self, record: logging.LogRecord) -> str:
         event = getattr(record, _EVENT, None)
         fields: dict[str, object] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
@@ -113,7 +135,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -25,6 +25,8 @@ RELOAD_OUTCOMES = ("ok", "failed")
 LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 DELIVERY_ORIGINS = ("local", "remote")
 CATCH_UP_RESULTS = ("unchanged", "moved", "failed")
+DROP_REASONS = ("refused", "evicted", "head_timeout", "send_timeout")
+HTTP_ERROR_KINDS = ("bad_request", "accept_failed", "connection_failed", "internal_error")
 
 
 @dataclass(slots=True)
@@ -54,6 +56,9 @@ class Metrics:
     change_catch_ups: Counter = field(init=False)
     change_lag: Histogram = field(init=False)
     change_listener_up: Gauge = field(init=False)
+    http_connections: Gauge = field(init=False)
+    http_dropped: Counter = field(init=False)
+    http_errors: Counter = field(init=False)
 
     def __post_init__(self) -> None:
         r = self.registry
@@ -102,8 +107,24 @@ class Metrics:
         self.cache_bytes = Gauge("feedsvc_render_cache_bytes", "Bytes held by rendered "
                                  "feeds and pages (every encoding).", registry=r)
         self._replicas(r)
+        self.http_connections = Gauge(
+            "feedsvc_http_connections", "Client connections open, by state: idle (waiting for "
+            "a request head) or busy (a request being handled, or a response waiting for its "
+            "client to read).", ["state"], registry=r)
+        self.http_dropped = Counter(
+            "feedsvc_http_connections_dropped", "Client connections closed by a limit: refused "
+            "(at max_connections, none idle), evicted (idle, to make room), head_timeout, "
+            "send_timeout.", ["reason"], registry=r)
+        self.http_errors = Counter(
+            "feedsvc_http_errors", "Errors of client connections, by kind: bad_request (a "
+            "malformed request), accept_failed, connection_failed, internal_error.", ["kind"],
+            registry=r)
         for outcome in RELOAD_OUTCOMES:
             self.config_reloads.labels(outcome)
+        for reason in DROP_REASONS:
+            self.http_dropped.labels(reason)
+        for kind in HTTP_ERROR_KINDS:
+            self.http_errors.labels(kind)
         for outcome in ("ok", "failed"):
             self.websub_pings.labels(outcome)
 

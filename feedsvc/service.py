@@ -127,12 +127,18 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
             # back every switch interval, so requests wait at most about that long (5 ms
             # by default; 1 ms here).
             sys.setswitchinterval(SWITCH_INTERVAL)
-            from feedsvc.publish import FeedCache, HubPublisher, PublicUrls, SiteDocuments
+            from feedsvc.publish import (
+                FeedCache,
+                HubPublisher,
+                PublicUrls,
+                SiteDocuments,
+                load_cursors,
+            )
 
             interval = min((s.interval for s in settings.sources), default=timedelta(minutes=5))
             max_age = int(interval.total_seconds())  # seconds clients may reuse a document
             feeds = FeedCache(store, topics, settings.server, clock, EMPTY_FEED_UPDATED,
-                              metrics, max_age=max_age)
+                              metrics, max_age=max_age, cursors=await load_cursors(store))
             site = SiteDocuments(store, topics, settings.server, clock, EMPTY_FEED_UPDATED,
                                  metrics, count_lag=min(interval, COUNT_LAG), max_age=max_age)
             changes.subscribe(feeds.invalidate)  # first: the hub is told of a fresh feed

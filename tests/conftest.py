@@ -77,7 +77,8 @@ def settings_for(base_url: str, tmp_path: Path, *, topics_file: Path = SHIPPED_T
     mirror = base_url.replace("127.0.0.1", "localhost")
     return Settings(
         config_path=tmp_path / "feedsvc.toml", topics_file=topics_file,
-        server=ServerSettings(public_url="http://feeds.test"),
+        # the tests' clients are on loopback: they read the full /healthz, as an operator
+        server=ServerSettings(public_url="http://feeds.test", health_detail_loopback=True),
         storage=StorageSettings(url="sqlite:///" + str(tmp_path / "feedsvc.db")),
         # respect_robots stays on in the fetch tests; here the replica's Crawl-delay
         # would only slow every poll down

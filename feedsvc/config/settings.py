@@ -18,10 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from feedsvc.dedupe.policy import DedupePolicy
+from feedsvc.errors import ConfigError
 from feedsvc.extract.selectors import DEFAULT_SELECTORS, Selectors
 from feedsvc.fetch.policy import FetchPolicy
 from feedsvc.policy import setting, setting_fields
 from feedsvc.topics.model import TopicLimits
+
+MIN_TOKEN_CHARS = 16  # server.health_token: long enough not to be guessed
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,43 @@ class ServerSettings:
         64 * 1024 * 1024, "Bytes of rendered feeds and pages kept in memory (each encoding "
         "counts); the least recently read go first. A quarter is for pages other than "
         "the subscription documents.")
+    # Connection hygiene and /healthz detail (docs/operations.md, "Hardening").
+    max_connections: int = setting(
+        1000, "Client connections open at once at most. At the limit a new connection closes "
+        "the longest idle one, or gets 503 when none is idle. Lowered at start to fit the "
+        "open-files limit.")
+    head_timeout: float = setting(
+        10.0, "Seconds a new connection has to send a complete request head before it is closed.")
+    keepalive_timeout: float = setting(
+        15.0, "Seconds a connection may stay idle after a response; its next request head must "
+        "be complete by then.")
+    send_timeout: float = setting(
+        30.0, "Seconds a response may wait for a client that stopped reading it; then the "
+        "connection is dropped.")
+    health_detail_loopback: bool = setting(
+        False, "Show the full /healthz (last errors, file paths) to clients on loopback that "
+        "came through no proxy.")
+    health_token: str = field(default="", repr=False, metadata={"help": (  # a secret: no repr
+        "Secret that shows the full /healthz to requests with 'Authorization: Bearer "
+        "<token>'; empty: none.")})
+
+    def __post_init__(self) -> None:
+        problems = [f"server.{name}: {value!r}: {reason}" for name, value, reason in self._faults()]
+        if problems:
+            raise ConfigError(problems)
+
+    def _faults(self) -> list[tuple[str, object, str]]:
+        """The limits above; the other keys are checked in ``config/validate.py``."""
+        faults: list[tuple[str, object, str]] = []
+        for name in ("head_timeout", "keepalive_timeout", "send_timeout"):
+            if not getattr(self, name) > 0:
+                faults.append((name, getattr(self, name), "must be greater than 0"))
+        if self.max_connections < 1:
+            faults.append(("max_connections", self.max_connections, "must be at least 1"))
+        if self.health_token and len(self.health_token) < MIN_TOKEN_CHARS:
+            # the token itself is never echoed
+            faults.append(("health_token", "…", f"must be at least {MIN_TOKEN_CHARS} characters"))
+        return faults
 
 
 @dataclass(frozen=True, slots=True)

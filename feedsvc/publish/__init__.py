@@ -1,7 +1,7 @@
 """Publishing: what readers and the hub get, after the store and the renderers.
 
     urls        PublicUrls and the route patterns: every public URL, built in one place
-    cursors     opaque paging cursors (encode_cursor, decode_cursor)
+    cursors     signed paging cursors (Cursors, load_cursors: the key kept in the store)
     feedcache   FeedCache: each topic's pages, rendered when asked for after a change,
                 single-flight, kept within a byte budget; subscribes to the change channel
     feedpages   one page of one topic, from the store to a representation
@@ -15,7 +15,7 @@
 Nothing here speaks HTTP to readers: ``feedsvc.web`` maps requests onto these.
 """
 
-from feedsvc.publish.cursors import decode_cursor, encode_cursor
+from feedsvc.publish.cursors import Cursors, load_cursors
 from feedsvc.publish.feedcache import FeedCache
 from feedsvc.publish.feedpages import ALL_DESCRIPTION, ALL_TITLE, FORMATS, FeedQuery
 from feedsvc.publish.representation import Representation
@@ -26,6 +26,7 @@ from feedsvc.publish.websub import HubPublisher
 __all__ = [
     "ALL_DESCRIPTION",
     "ALL_TITLE",
+    "Cursors",
     "FORMATS",
     "FeedCache",
     "FeedQuery",
@@ -33,6 +34,5 @@ __all__ = [
     "PublicUrls",
     "Representation",
     "SiteDocuments",
-    "decode_cursor",
-    "encode_cursor",
+    "load_cursors",
 ]

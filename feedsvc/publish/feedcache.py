@@ -42,6 +42,7 @@ from feedsvc.errors import StoreError
 from feedsvc.livetopics import LiveTopics
 from feedsvc.logsetup import get_log
 from feedsvc.metrics import Metrics
+from feedsvc.publish.cursors import Cursors
 from feedsvc.publish.feedpages import CONTENT_TYPES, FeedPages, FeedQuery
 from feedsvc.publish.lru import ByteLRU
 from feedsvc.publish.representation import Representation, encoded
@@ -60,11 +61,13 @@ WARM_ENCODINGS = ("br", "gzip")
 class FeedCache:
     def __init__(self, store: Store, topics: LiveTopics, server: ServerSettings,
                  clock: Callable[[], datetime], empty_updated: datetime, metrics: Metrics, *,
-                 max_age: int) -> None:
+                 max_age: int, cursors: Cursors) -> None:
         self.topics = topics
         self.metrics = metrics
         self.clock = clock
-        self.pages = FeedPages(store, topics, server, clock, empty_updated, max_age=max_age)
+        self.cursors = cursors  # the deployment's: issues next-page cursors and checks them
+        self.pages = FeedPages(store, topics, server, clock, empty_updated, max_age=max_age,
+                               cursors=cursors)
         budget = server.cache_bytes
         self._defaults: ByteLRU[CacheKey, Representation] = ByteLRU(
             budget - budget // OTHER_PAGES_SHARE, self._forget)

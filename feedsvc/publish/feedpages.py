@@ -16,7 +16,7 @@ from datetime import datetime
 
 from feedsvc.config import ServerSettings
 from feedsvc.livetopics import LiveTopics
-from feedsvc.publish.cursors import encode_cursor
+from feedsvc.publish.cursors import Cursors
 from feedsvc.publish.representation import Representation, package
 from feedsvc.publish.urls import PublicUrls
 from feedsvc.render import (
@@ -51,8 +51,9 @@ class FeedPages:
 
     def __init__(self, store: Store, topics: LiveTopics, server: ServerSettings,
                  clock: Callable[[], datetime], empty_updated: datetime, *,
-                 max_age: int) -> None:
+                 max_age: int, cursors: Cursors) -> None:
         self.store = store
+        self.cursors = cursors  # signs the next page's cursor
         self.topics = topics
         self.server = server
         self.urls = PublicUrls(server.public_url)
@@ -84,7 +85,8 @@ class FeedPages:
         next_url = None
         if len(articles) == query.limit:
             last = articles[-1]
-            next_url = self._url(slug, fmt, query.limit, encode_cursor(Cursor(last.published, last.id)))
+            next_url = self._url(slug, fmt, query.limit,
+                                 self.cursors.encode(slug, Cursor(last.published, last.id)))
         page = FeedPage(meta=meta, articles=tuple(articles), next_url=next_url,
                         first_url=self._url(slug, fmt, query.limit, None))
         last_modified = max((a.updated for a in articles), default=self.empty_updated)

@@ -219,3 +219,10 @@ class Store(Protocol):
 
     async def leases(self) -> list[Lease]:
         """The leases that have not expired, by name."""
+
+    async def shared_secret(self, name: str, candidate: bytes) -> bytes:
+        """The secret kept under ``name``; the first call keeps ``candidate``.
+
+        Every process on the store gets the same value, also when several make the
+        first call at once (one candidate wins, atomically), and across restarts.
+        """

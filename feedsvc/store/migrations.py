@@ -133,7 +133,13 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             expires_at REAL NOT NULL
         );
     """),
-    (7, "the compiled topics file, so a restart need not parse it again", """
+    (7, "secrets every process of the store shares (the cursor key)", """
+        CREATE TABLE secrets (
+            name  TEXT PRIMARY KEY,
+            value BLOB NOT NULL
+        );
+    """),
+    (8, "the compiled topics file, so a restart need not parse it again", """
         CREATE TABLE topic_snapshots (
             digest TEXT PRIMARY KEY,
             body   BLOB NOT NULL

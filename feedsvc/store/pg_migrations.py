@@ -154,7 +154,13 @@ PG_MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             PRIMARY KEY (source, table_name)
         );
     """),
-    (5, "the compiled topics file, so a restart need not parse it again", """
+    (5, "secrets every process of the store shares (the cursor key)", """
+        CREATE TABLE secrets (
+            name  TEXT PRIMARY KEY,
+            value BYTEA NOT NULL
+        );
+    """),
+    (6, "the compiled topics file, so a restart need not parse it again", """
         CREATE TABLE topic_snapshots (
             digest TEXT COLLATE "C" PRIMARY KEY,
             body   BYTEA NOT NULL

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import functools
-from datetime import datetime
 
 import orjson
 from aiohttp import web
 
-from feedsvc.errors import BadRequest, StoreError
+from feedsvc.errors import BadRequest
 from feedsvc.publish import FORMATS, Representation
 from feedsvc.publish.representation import encoded
-from feedsvc.service import Service
+from feedsvc.web.health import health_report, shows_detail
 from feedsvc.web.keys import FEED_COUNTERS, FEEDS, SERVICE, SITE
 from feedsvc.web.paging import parse_feed_query, parse_page, reject_parameters
 
@@ -68,7 +67,8 @@ async def _lookup_or_render(request: web.Request, slug: str, fmt: str) -> Repres
             raise web.HTTPGone(text=f"topic {slug!r} was removed")
         raise web.HTTPNotFound(text=f"no topic {slug[:60]!r}; see /api/topics")
     query = parse_feed_query(request.query, default_limit=feeds.default_limit(slug),
-                             max_limit=request.app[SERVICE].settings.server.max_feed_size)
+                             max_limit=request.app[SERVICE].settings.server.max_feed_size,
+                             cursors=feeds.cursors, slug=slug)
     counters = request.app[FEED_COUNTERS]
     if (rendered := feeds.lookup(slug, fmt, query.limit, query.cursor_token)) is not None:
         counters.hit()
@@ -143,44 +143,14 @@ async def healthz(request: web.Request) -> web.Response:
     """Liveness with detail: always 200 while the process serves (see docs/operations.md).
 
     ``degraded`` names each problem: a source whose last poll failed, or failed to read
-    some feeds or article pages (its ``last_error``), a rejected topics file, a store
-    that cannot be read, and change notifications that cannot be heard (the feeds may
-    lag behind other replicas' changes until they can).
+    some feeds or article pages, and a rejected topics file; the errors themselves and
+    file paths only for operators (``feedsvc.web.health``).
     """
     service = request.app[SERVICE]
-    topics = service.topics
-    reasons: list[str] = []
-    try:
-        sources = await _source_health(service)
-        leases = [{"name": lease.name, "holder": lease.holder,
-                   "expires_in": round(lease.expires_in.total_seconds(), 3)}
-                  for lease in await service.store.leases()]
-    except StoreError as exc:  # the rendered feeds are still served: say why, stay 200
-        reasons.append(f"store: {exc}")
-        sources, leases = [], []
-    reasons += [f"source {s['name']}: {s['last_error']}" for s in sources if s["last_error"]]
-    if topics.error:
-        reasons.append(f"config: {topics.error}")
-    if (problem := service.changes.problem) is not None:
-        reasons.append(f"changes: {problem}")
-    body = {"status": "degraded" if reasons else "ok", "reasons": reasons, "sources": sources,
-            "config": {"loaded_at": _iso(topics.loaded_at), "error": topics.error,
-                       "topics": len(topics.topics), "file": str(topics.path)},
-            "replica": {"holder": service.holder, "holding": sorted(service.leases.held),
-                        "leases": leases}}
-    return web.Response(body=orjson.dumps(body), content_type=JSON)
-
-
-async def _source_health(service: Service) -> list[dict[str, object]]:
-    sources: list[dict[str, object]] = []
-    for source in service.settings.sources:
-        state = await service.store.get_poll_state(source.name)
-        sources.append({
-            "name": source.name, "last_success_at": _iso(state.last_success_at),
-            "last_error": state.last_error, "consecutive_failures": state.consecutive_failures,
-            "next_poll_at": _iso(state.next_poll_at), "polling": service.polling(source.name),
-            "articles": await service.store.count_articles(source.name)})
-    return sources
+    detail = shows_detail(request, service.settings.server)
+    body = await health_report(service, detail=detail)
+    return web.Response(body=orjson.dumps(body), content_type=JSON,
+                        headers={"Cache-Control": "no-store"})
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -194,7 +164,3 @@ async def metrics(request: web.Request) -> web.Response:
     request.app[FEED_COUNTERS].flush()
     body = request.app[SERVICE].metrics.render()
     return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None

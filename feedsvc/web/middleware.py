@@ -10,6 +10,8 @@ from feedsvc.errors import BadRequest, FeedsvcError
 from feedsvc.logsetup import get_log
 
 log = get_log("feedsvc.web")
+UNAVAILABLE = "temporarily unavailable; try again in a moment"
+RETRY_AFTER_SECONDS = "5"
 
 
 def error_response(request: web.Request, status: int, message: str) -> web.Response:
@@ -36,9 +38,11 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         if allow := exc.headers.get("Allow"):
             response.headers["Allow"] = allow  # 405 must say what is allowed
         return response
-    except FeedsvcError as exc:
+    except FeedsvcError as exc:  # the store failed: what and where is for the log only
         log.error("request.failed", path=request.path, error=str(exc))
-        return error_response(request, 503, f"temporarily unavailable: {exc}")
+        response = error_response(request, 503, UNAVAILABLE)
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+        return response
     except Exception as exc:
         log.error("request.crashed", path=request.path, error=repr(exc), exc_info=exc)
         return error_response(request, 500, "internal error")

@@ -6,13 +6,15 @@ from __future__ import annotations
 from multidict import MultiMapping
 
 from feedsvc.errors import BadRequest
-from feedsvc.publish import FeedQuery, decode_cursor
+from feedsvc.publish import Cursors, FeedQuery
 
 MAX_LIMIT_DIGITS = 6  # longer is out of range anyway; keeps int() away from huge strings
 
 
-def parse_feed_query(params: MultiMapping[str], *, default_limit: int, max_limit: int) -> FeedQuery:
-    """``limit`` and ``cursor`` from a query string; anything else is a :class:`BadRequest`."""
+def parse_feed_query(params: MultiMapping[str], *, default_limit: int, max_limit: int,
+                     cursors: Cursors, slug: str) -> FeedQuery:
+    """``limit`` and ``cursor`` from a query string; anything else is a :class:`BadRequest`,
+    a cursor that ``cursors`` did not issue for the topic ``slug`` included."""
     unknown = sorted(set(params) - {"limit", "cursor"})
     if unknown:
         raise BadRequest(f"unknown parameter: {unknown[0][:40]!r} (use limit and cursor)")
@@ -27,7 +29,7 @@ def parse_feed_query(params: MultiMapping[str], *, default_limit: int, max_limit
             raise BadRequest(f"limit: {raw[:40]!r} is not a whole number from 1 to {max_limit}")
         limit = int(raw)
     token = params.get("cursor") or None
-    return FeedQuery(limit, decode_cursor(token) if token else None, token)
+    return FeedQuery(limit, cursors.decode(slug, token) if token else None, token)
 
 
 def parse_page(params: MultiMapping[str], *, pages: int) -> int:

@@ -123,6 +123,7 @@ def write_config(tmp_path: Path, site_url: str, database: str) -> Path:
 topics_file = "{SHIPPED_TOPICS}"
 [server]
 public_url = "http://feeds.test"
+health_detail_loopback = true
 [storage]
 url = "{database}"
 [[sources]]

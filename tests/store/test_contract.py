@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from feedsvc.models import FeedItem, Image, PollState
-from feedsvc.store import ALL_TOPIC, Cursor, PageState, SaveOutcome, Store
+from feedsvc.store import ALL_TOPIC, Cursor, PageState, SaveOutcome, Store, store_for_url
 from tests.factories import T0, make_article
 from tests.store.support import open_store
 
@@ -237,3 +238,20 @@ async def test_iter_articles_since(store: Store) -> None:
         await store.save_article(make_article(n), set(), now=T0)
     recent = [a.id async for a in store.iter_articles(since=make_article(4).published)]
     assert recent == [make_article(4).id, make_article(5).id]
+
+
+async def test_a_shared_secret_is_the_first_one_kept_for_every_opening(
+        store: Store, store_url: str) -> None:
+    assert await store.shared_secret("cursors", b"\x00first\xff") == b"\x00first\xff"
+    assert await store.shared_secret("cursors", b"second") == b"\x00first\xff"
+    assert await store.shared_secret("other", b"own") == b"own"
+    # a second process on the same store, and two first calls at once, get one value
+    again = store_for_url(store_url)
+    await again.open()
+    try:
+        assert await again.shared_secret("cursors", b"third") == b"\x00first\xff"
+        racing = await asyncio.gather(store.shared_secret("race", b"a" * 32),
+                                      again.shared_secret("race", b"b" * 32))
+        assert racing[0] == racing[1] and racing[0] in (b"a" * 32, b"b" * 32)
+    finally:
+        await again.close()

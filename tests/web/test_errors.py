@@ -9,7 +9,6 @@ from typing import Any
 import orjson
 import pytest
 
-from feedsvc.publish import encode_cursor
 from tests.conftest import SHIPPED_TOPICS
 from tests.web.support import get
 
@@ -61,7 +60,7 @@ async def test_largest_limit_and_a_cursor_past_the_end_are_fine(served: Any) -> 
     service, http, base = await served()
     response, body = await get(http, f"{base}/feeds/all.json?limit=200")
     assert response.status == 200
-    old = encode_cursor(Cursor(datetime(2000, 1, 1, tzinfo=UTC), "rt-arabic:1"))
+    old = service.feeds.cursors.encode("all", Cursor(datetime(2000, 1, 1, tzinfo=UTC), "rt-arabic:1"))
     response, body = await get(http, f"{base}/feeds/all.json?cursor={old}")
     assert response.status == 200 and orjson.loads(body)["items"] == []
     assert "next_url" not in orjson.loads(body)

@@ -30,7 +30,8 @@ The store is assembled from one part per use case, each a subclass of the pool:
 - ``topics.py``: topic pages and stats, membership, and the kept topic counts;
 - ``polling.py``: the poll state of each source and the page state of each article;
 - ``leases.py``: which replica runs a poll or a backfill, by the database's clock;
-- ``notify.py``: the change channel's ``LISTEN/NOTIFY`` transport (not part of the store).
+- ``notify.py``: the change channel's ``LISTEN/NOTIFY`` transport (not part of the store);
+- ``secrets.py``: values every process of the store shares (the cursor key).
 """
 
 from __future__ import annotations
@@ -39,11 +40,13 @@ from feedsvc.store.postgres.articles import PostgresArticles
 from feedsvc.store.postgres.connection import MIGRATION_LOCK
 from feedsvc.store.postgres.leases import PostgresLeases
 from feedsvc.store.postgres.polling import PostgresPolling
+from feedsvc.store.postgres.secrets import PostgresSecrets
 from feedsvc.store.postgres.topics import PostgresTopics
 from feedsvc.store.rows import LIVE_COUNT
 
 
-class PostgresStore(PostgresArticles, PostgresTopics, PostgresPolling, PostgresLeases):
+class PostgresStore(PostgresArticles, PostgresTopics, PostgresPolling, PostgresLeases,
+                    PostgresSecrets):
     """:class:`~feedsvc.store.base.Store` on a PostgreSQL database."""
 
 

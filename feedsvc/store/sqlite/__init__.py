@@ -13,7 +13,8 @@ The store is assembled from one part per use case, each a subclass of the connec
 - ``articles.py``: saving, aliases, merging duplicates, retracting, listing;
 - ``topics.py``: topic pages and stats, membership, and the kept topic counts;
 - ``polling.py``: the poll state of each source and the page state of each article;
-- ``leases.py``: which process runs a poll or a backfill, by SQLite's clock.
+- ``leases.py``: which process runs a poll or a backfill, by SQLite's clock;
+- ``secrets.py``: values every process of the store shares (the cursor key).
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from feedsvc.store.rows import LIVE_COUNT
 from feedsvc.store.sqlite.articles import SQLiteArticles
 from feedsvc.store.sqlite.leases import SQLiteLeases
 from feedsvc.store.sqlite.polling import SQLitePolling
+from feedsvc.store.sqlite.secrets import SQLiteSecrets
 from feedsvc.store.sqlite.topics import SQLiteTopics
 
 
-class SQLiteStore(SQLiteArticles, SQLiteTopics, SQLitePolling, SQLiteLeases):
+class SQLiteStore(SQLiteArticles, SQLiteTopics, SQLitePolling, SQLiteLeases, SQLiteSecrets):
     """:class:`~feedsvc.store.base.Store` on a SQLite file."""
 
 
