@@ -6,19 +6,12 @@ Articles are the replica's real-text articles (``feedsvc/replica/data/articles.j
 title, lead, paragraphs, tags). Two generated topic sets are measured, both with a
 fixed seed:
 
-*realistic* (the target's workload). Operators build topics from distinctive
-terms: names, places, organisations, specific phrases. So terms are drawn from
-the corpus's content words (4+ letters, not digits) outside the ``COMMON_WORDS``
-most frequent, weighted by inverse document frequency, so that words found in one
-article are the likeliest; wildcards are stems of such words (the article ال
-removed, 5+ letters). A topic set names entities from all of the news, while the
-sample covers a few days, so only ``REALISTIC_SHARE`` of the terms are words of
-these articles; the rest are Arabic word forms absent from them. That share is
-the one calibrated assumption: it puts a typical article in a handful of the
-10,000 topics (the "matched" column), as real topic sets do. Shapes: OR lists of
-2 to 5 names, a phrase AND a term, a stem wildcard AND an OR list, an OR list
-with a NOT, title:/tag: scopes, and some topics with an ``exclude`` or a section
-filter.
+*realistic* (the target's workload; ``realistic_topics`` in ``bench/support.py``,
+whose docstring tells how it is built, also used by ``bench/scale.py``). Operators build topics
+from distinctive terms: names, places, organisations, specific phrases, and only
+``REALISTIC_SHARE`` of the terms are words of these articles, which puts a typical
+article in a handful of the 10,000 topics (the "matched" column), as real topic
+sets do.
 
 *dense* (a stress figure, kept from the first version of this benchmark): terms
 from the corpus's content words outside the 150 most frequent, weighted by
@@ -37,34 +30,29 @@ from __future__ import annotations
 
 import argparse
 import functools
-import math
 import random
 import statistics
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from support import (
+    REALISTIC_SHARE,
+    VOCABULARY_SIZE,
+    absent_words,
+    article_tokens,
+    realistic_topics,
+    replica_articles,
+)
 
-from feedsvc.models import Article  # noqa: E402
-from feedsvc.normalize.arabic import clear_caches, tokenize  # noqa: E402
-from feedsvc.topics import Topic, TopicIndex, compile_topics  # noqa: E402
-from tests.topics.reference import reference  # noqa: E402
-from tests.topics.topic_articles import replica_articles  # noqa: E402
+from feedsvc.models import Article
+from feedsvc.normalize.arabic import clear_caches, tokenize
+from feedsvc.topics import Topic, TopicIndex, compile_topics
+from tests.topics.reference import reference
 
 SIZES = (10, 1_000, 10_000)
-VOCABULARY_SIZE = 20_000
 CORPUS_SHARE = 0.3
-REALISTIC_SHARE = 0.03
-COMMON_WORDS = 300
-LETTERS = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
-
-
-def article_tokens(article: Article) -> list[str]:
-    return tokenize(f"{article.title} {article.summary} {article.content_text}")
 
 
 def vocabulary(articles: list[Article]) -> tuple[list[str], list[int], list[tuple[str, str]]]:
@@ -77,16 +65,6 @@ def vocabulary(articles: list[Article]) -> tuple[list[str], list[int], list[tupl
     common = {word for word, _ in counts.most_common(150)}
     words = [w for w in counts if len(w) >= 4 and not w.isdigit() and w not in common]
     return words, [counts[w] for w in words], pairs
-
-
-def absent_words(rng: random.Random, known: set[str], count: int) -> list[str]:
-    """Arabic-letter word forms missing from the corpus: names the sample lacks."""
-    others: list[str] = []
-    while len(others) < count:
-        candidate = "".join(rng.choices(LETTERS, k=rng.randint(4, 8)))
-        if candidate not in known:
-            others.append(candidate)
-    return others
 
 
 def make_topics(count: int, articles: list[Article], share: float = CORPUS_SHARE, seed: int = 7) -> list[Topic]:
@@ -109,55 +87,6 @@ def make_topics(count: int, articles: list[Article], share: float = CORPUS_SHARE
         lambda: f"title:{word()} OR tag:{word()}",
     ]
     return [Topic(f"t{n}", "t", "t", rng.choice(shapes)()) for n in range(count)]
-
-
-def realistic_topics(count: int, articles: list[Article], share: float = REALISTIC_SHARE, seed: int = 7) -> list[Topic]:
-    """Topics built from distinctive terms (see the module docstring)."""
-    rng = random.Random(seed)
-    documents: Counter[str] = Counter()
-    pairs: list[tuple[str, str]] = []
-    for article in articles:
-        tokens = article_tokens(article)
-        documents.update(set(tokens))
-        pairs += list(zip(tokens, tokens[1:], strict=False))
-    ranked = sorted(documents, key=lambda w: (-documents[w], w))  # no dependence on hash order
-    common = set(ranked[:COMMON_WORDS])
-    words = sorted(w for w in documents if len(w) >= 4 and not w.isdigit() and w not in common)
-    weights = [math.log(len(articles) / documents[w]) for w in words]
-    distinct_pairs = [(a, b) for a, b in pairs if not {a, b} & common and min(len(a), len(b)) >= 4]
-    others = absent_words(rng, set(documents), VOCABULARY_SIZE)
-
-    def name() -> str:
-        return rng.choices(words, weights)[0] if rng.random() < share else rng.choice(others)
-
-    def names(low: int, high: int) -> str:
-        return " OR ".join(name() for _ in range(rng.randint(low, high)))
-
-    def phrase() -> str:
-        first, second = rng.choice(distinct_pairs) if rng.random() < share else (name(), name())
-        return f'"{first} {second}"'
-
-    def stem() -> str:
-        word = name()
-        word = word[2:] if word.startswith("ال") and len(word) > 6 else word
-        return word[: max(5, len(word) - 2)] + "*"
-
-    shapes = [
-        lambda: names(2, 5),
-        lambda: f"{phrase()} AND {name()}",
-        lambda: f"{phrase()} OR {phrase()}",
-        lambda: f"{stem()} AND ({names(2, 3)})",
-        lambda: f"({names(2, 4)}) NOT {name()}",
-        lambda: f"title:({names(1, 3)}) OR tag:{name()}",
-        lambda: f"{name()} {name()}",
-    ]
-    topics = []
-    for n in range(count):
-        query = rng.choice(shapes)()
-        exclude = "section:sport" if rng.random() < 0.1 else None
-        sections = ("news", "world") if rng.random() < 0.05 else ()
-        topics.append(Topic(f"t{n}", "t", "t", query, exclude, sections))
-    return topics
 
 
 def per_article(match: Callable[[Article], object], articles: list[Article]) -> float:

@@ -28,11 +28,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +41,7 @@ from pathlib import Path
 from statistics import median
 
 from aiohttp import web
+from support import ROOT, cpu_seconds, free_port, pinned, run_wrk, split_cpus
 
 from feedsvc.config import (
     FetchSettings,
@@ -54,7 +52,6 @@ from feedsvc.config import (
     StorageSettings,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 TOPICS = ROOT / "config" / "topics.toml"
 START_TIMEOUT = 20.0
 
@@ -139,17 +136,6 @@ class Server:
             self.process.wait()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def pinned(argv: list[str], cpu: int | None) -> list[str]:
-    return ["taskset", "-c", str(cpu), *argv] if cpu is not None else argv
-
-
 def start(name: str, args: list[str], cpu: int | None) -> Server:
     port = free_port()
     argv = pinned([sys.executable, __file__, "--serve", name, "--port", str(port), *args], cpu)
@@ -178,35 +164,13 @@ class Result:
     per_cpu_second: float  # requests served per second of the server's own CPU time
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def run_wrk(server: Server, path: str, headers: dict[str, str], seconds: int,
+def measure(server: Server, path: str, headers: dict[str, str], seconds: int,
             connections: int, cpu: int | None) -> Result:
-    argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
-    for name, value in headers.items():
-        argv += ["-H", f"{name}: {value}"]
     cpu_before = cpu_seconds(server.process.pid)
-    done = subprocess.run(pinned([*argv, server.url(path)], cpu), capture_output=True, text=True,
-                          timeout=seconds + 30, check=True)
+    run = run_wrk(server.url(path), headers, seconds, connections, cpu)
     cpu_used = cpu_seconds(server.process.pid) - cpu_before
-    out = done.stdout
-    served = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-
-    def percentile(label: str) -> float:
-        value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\b", out, re.M).groups()  # type: ignore[union-attr]
-        return float(value) * UNITS[unit]
-
-    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return Result(rps, percentile("50"), percentile("99"), int(errors.group(1)) if errors else 0,
-                  served / max(cpu_used, 0.01))
+    return Result(run.requests_per_second, run.p50_ms, run.p99_ms, run.non_2xx_3xx,
+                  run.requests / max(cpu_used, 0.01))
 
 
 ADDED_BY_AIOHTTP = {"Date", "Server", "Content-Length", "Connection", "Keep-Alive",
@@ -243,8 +207,8 @@ def main() -> None:
 
 
 def bench(args: argparse.Namespace) -> None:
-    two_cpus = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
-    server_cpu, load_cpu = (1, 0) if two_cpus else (None, None)
+    server_cpu, load_cpu = split_cpus()
+    two_cpus = server_cpu is not None
     with tempfile.TemporaryDirectory(prefix="feedsvc-bench-") as folder:
         data = Path(folder)
         articles = asyncio.run(poll_replica(data))
@@ -266,7 +230,7 @@ def bench(args: argparse.Namespace) -> None:
                 order = servers if round_number % 2 == 0 else servers[::-1]
                 for case, headers in cases.items():
                     for server in order:
-                        result = run_wrk(server, args.path, headers, args.seconds,
+                        result = measure(server, args.path, headers, args.seconds,
                                          args.connections, load_cpu)
                         assert result.non_2xx_3xx == 0, (server.name, case, result)
                         runs.setdefault((server.name, case), []).append(result)

@@ -63,10 +63,17 @@ class ReplicaSite:
         mirror_hosts: Iterable[str] = ("http://localhost:{port}",),
         clock: Callable[[], datetime] = utc_now,
         time_shift: timedelta = timedelta(0),
+        feed_size: int = SITE_FEED_SIZE,
     ) -> None:
         """``time_shift`` moves every article's times (the demo moves the newest to today,
-        so topics with a ``max_age`` stay filled whatever the date; ids keep their values)."""
+        so topics with a ``max_age`` stay filled whatever the date; ids keep their values).
+        ``feed_size`` is how many of the newest articles the site feed lists (40, as on the
+        real site); a larger one lets one poll see a large data file whole, as
+        ``bench/scale.py`` does for its ingest of over 1,000 articles."""
+        if feed_size < 1:
+            raise ValueError(f"the site feed lists at least one article, not {feed_size}")
         self.base_url = base_url.rstrip("/")
+        self.feed_size = feed_size
         self.clock = clock
         self._mirror_templates = tuple(mirror_hosts)
         self.timezone, self.section_names, originals = load_articles(Path(data_path))
@@ -209,12 +216,12 @@ class ReplicaSite:
         return out[:limit]
 
     def site_feed(self) -> list[tuple[ReplicaArticle, str]]:
-        return [(a, canonical_url(self.frame, a)) for a in self.newest(None, SITE_FEED_SIZE)]
+        return [(a, canonical_url(self.frame, a)) for a in self.newest(None, self.feed_size)]
 
     def section_feed(self, section: str) -> list[tuple[ReplicaArticle, str]]:
         # Longer than 20 when the site feed holds more of this section: every article of
         # the site feed must be in its section feed too, as on the real site.
-        in_site_feed = sum(a.section == section for a in self.newest(None, SITE_FEED_SIZE))
+        in_site_feed = sum(a.section == section for a in self.newest(None, self.feed_size))
         limit = max(SECTION_FEED_SIZE, in_site_feed)
         return [(a, self.variant_url(a)) for a in self.newest(section, limit)]
 

@@ -7,9 +7,10 @@ from urllib.parse import unquote, urlsplit
 
 import aiohttp
 import feedparser
+import pytest
 from lxml import etree
 
-from feedsvc.replica import ReplicaSite
+from feedsvc.replica import ReplicaSite, serve_replica
 from tests.replica.conftest import fetch
 
 SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
@@ -120,3 +121,19 @@ async def test_robots_allows_all_with_a_delay_until_switched(base_url, http, sit
     assert "Allow: /" in body and "Crawl-delay: 1" in body
     site.set_robots(allowed=False)
     assert "Disallow: /" in (await fetch(http, base_url + "/robots.txt"))[1].decode()
+
+
+async def test_feed_size_sets_how_many_of_the_newest_the_site_feed_lists(http, clock):
+    default_site = ReplicaSite(clock=clock)
+    async with serve_replica(default_site) as url:
+        default_ids = _ids(await _feed(http, url + "/rss/"))
+    assert len(default_ids) == 40
+    for size, expected in ((5, default_ids[:5]), (1_000, [a.id for a in default_site.newest()])):
+        async with serve_replica(ReplicaSite(clock=clock, feed_size=size)) as url:
+            assert _ids(await _feed(http, url + "/rss/")) == expected
+    assert len(expected) > 40, "a feed larger than the data lists every published article"
+
+
+def test_feed_size_below_one_is_refused():
+    with pytest.raises(ValueError, match="at least one article"):
+        ReplicaSite(feed_size=0)
