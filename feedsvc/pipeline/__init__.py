@@ -55,7 +55,11 @@ log = get_log("feedsvc.pipeline")
 
 PAGE_RETRY_BASE = timedelta(minutes=5)
 PAGE_RETRY_CAP = timedelta(hours=6)
-PUBLISH_EVERY = 10  # stored changes between render-cache refreshes during one poll
+# During a long poll (a first sync, a large backlog) stored changes are published at
+# most this often: readers see new articles within seconds, and a feed that every
+# article touches (``all``) is rendered again a few times a minute, not once a few
+# articles, while the requests for it keep being answered from the cache.
+PUBLISH_INTERVAL = timedelta(seconds=5)
 SAVED = {SaveOutcome.NEW: "new", SaveOutcome.UPDATED: "changed",
          SaveOutcome.UNCHANGED: "unchanged", SaveOutcome.RESTORED: "restored"}
 
@@ -316,12 +320,14 @@ class Pipeline:
         return SAVED[outcome]
 
     async def _publish(self, report: PollReport, *, final: bool = False) -> None:
-        """Let readers see stored articles while a long poll (a first one) goes on: the
-        change channel hears of changed topics every few articles, and at the end."""
+        """Let readers see stored articles while a long poll goes on: the change channel
+        hears of changed topics every ``PUBLISH_INTERVAL``, and at the end."""
         if self.changes is None or not report.unpublished:
             return
-        if final or report.unpublished >= PUBLISH_EVERY:
+        now = self.clock()
+        if final or now - report.published_at >= PUBLISH_INTERVAL:
             topics, report.pending_topics, report.unpublished = report.pending_topics, set(), 0
+            report.published_at = now
             await self.changes.publish(topics)
 
     async def _retract(self, article_id: str, report: PollReport) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 
 @dataclass(slots=True)
@@ -30,6 +30,8 @@ class PollReport:
     changed_topics: set[str] = field(default_factory=set)
     unpublished: int = 0  # stored changes the render cache has not heard of yet
     pending_topics: set[str] = field(default_factory=set)  # … and the topics they touched
+    # when the change channel last heard of this poll's changes: the first is told at once
+    published_at: datetime = field(default=datetime.min.replace(tzinfo=UTC))
     topic_matches: dict[str, int] = field(default_factory=dict)  # new or updated, per topic
     page_error: str | None = None  # the last page failure's reason, for /healthz
     ttl: timedelta | None = None
