@@ -261,7 +261,7 @@ class LiveTopics:
         self.removed = (self.removed | gone) - set(new)
         self.loaded_at, self.error = self.clock(), None
         for slug in sorted(gone):
-            await self.store.drop_topic(slug)
+            await self.store.drop_topic(slug, now=self.clock())
         log.info("topics.loaded", file=str(self.path), topics=len(new), changed=len(changed),
                  backfilled=len(stale), removed=len(gone))
         await self.changes.publish(changed | {t.slug for t in stale} | gone)

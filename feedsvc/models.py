@@ -107,6 +107,33 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
+class DeletedEntry:
+    """An article that left a feed (retracted, merged into a copy, no longer matching),
+    and when: what an Atom tombstone (RFC 6721) and the JSON Feed's ``deleted`` list say."""
+
+    article_id: str
+    when: datetime
+
+
+UPSERT = "upsert"  # FeedChange.op: the article is in the feed now, as it is now
+DELETE = "delete"  # FeedChange.op: the article left the feed
+
+
+@dataclass(frozen=True, slots=True)
+class FeedChange:
+    """One entry of the store's change log: the newest thing that happened to one article
+    in one feed, at position ``seq``. An upsert carries the article and the topics it is
+    in, as they are when the log is read (a later change to it moves it further down)."""
+
+    seq: int
+    op: str  # UPSERT or DELETE
+    article_id: str
+    at: datetime  # when it was written; never earlier than the entry before it
+    article: Article | None = None  # an upsert's article
+    topics: tuple[str, ...] = ()  # an upsert's topics, sorted
+
+
+@dataclass(frozen=True, slots=True)
 class PollState:
     """Where polling of one source stands; lives in the store so restarts resume."""
 

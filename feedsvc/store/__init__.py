@@ -10,8 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from feedsvc.errors import ConfigError
+from feedsvc.models import DELETE, UPSERT, FeedChange
 from feedsvc.store.base import (
     ALL_TOPIC,
+    ChangePage,
     Cursor,
     Lease,
     PageState,
@@ -45,5 +47,6 @@ def _postgres_store(url: str) -> Store:
     return PostgresStore(url)
 
 
-__all__ = ["ALL_TOPIC", "POSTGRES_SCHEMES", "Cursor", "Lease", "PageState", "SQLiteStore",
-           "SaveOutcome", "Store", "TopicStats", "store_for_url"]
+__all__ = ["ALL_TOPIC", "DELETE", "POSTGRES_SCHEMES", "UPSERT", "FeedChange", "ChangePage", "Cursor",
+           "Lease", "PageState", "SQLiteStore", "SaveOutcome", "Store", "TopicStats",
+           "store_for_url"]

@@ -13,6 +13,10 @@ Several processes may share one store (replicas on PostgreSQL; ``feedsvc poll`` 
   (``topic_versions``) and change time (``TopicStats.changed_at``) in the same
   transaction, so a process that missed a notification still finds out, and every
   process gives the feed the same Last-Modified;
+- every write that adds an article to a feed, changes it there or takes it out
+  appends to the *change log* in the same transaction (``read_changes``): one entry per
+  topic and article (the newest replaces the one before), numbered in commit order, so a
+  consumer that remembers a number misses nothing and sees nothing twice;
 - a *lease* (``claim_lease``) says which process runs a poll or a backfill. Its expiry
   is the one time the store takes from the database's own clock: leases are between
   processes whose clocks may differ, and the database's is the clock they share.
@@ -26,7 +30,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Protocol
 
-from feedsvc.models import Article, FeedItem, PollState
+from feedsvc.models import Article, DeletedEntry, FeedChange, FeedItem, PollState
 
 ALL_TOPIC = "all"  # the reserved slug that lists every live article
 
@@ -54,6 +58,20 @@ class TopicStats:
     # when the topic's feed last changed, as the writers said: never goes back, and is
     # at least every `updated` the topic has held (None: never written since then)
     changed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePage:
+    """Changes after a position, in commit order, with where the log stands."""
+
+    changes: tuple[FeedChange, ...]
+    head: int  # the newest position written in any feed's log (0: none yet)
+    # the highest position expiry dropped from this feed's log: a reader positioned
+    # before it may have missed a change, cannot continue, and must read the feed again
+    horizon: int
+    # the highest position ever handed out, committed or not: a reader beyond it holds a
+    # position from a log that was reset (a store restored from a backup)
+    high_water: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +172,30 @@ class Store(Protocol):
         (copies folded into it, URL variants), sorted, read for the whole page at once.
         """
 
+    async def read_changes(self, topic: str, after: int, limit: int) -> ChangePage:
+        """The change log of ``topic``'s feed (``all``: every live article) after
+        position ``after``, oldest first, at most ``limit`` changes.
+
+        For a topic, an article that entered the feed or changed while in it is an
+        upsert, one that left it is a delete. For ``all``, any change to a live article
+        (its content or its topics) is an upsert; retraction or a merge into a copy, a
+        delete. The page, head and horizon are read in that order, so the head is never
+        behind the page and a change expired meanwhile shows in the horizon.
+        """
+
+    async def deleted_entries(self, topic: str, limit: int) -> list[DeletedEntry]:
+        """The newest ``limit`` articles that left ``topic``'s feed and are still listed
+        as deleted there (``expire_changes`` ends the listing)."""
+
+    async def expire_changes(self, *, unlist_before: datetime, drop_before: datetime,
+                             now: datetime) -> frozenset[str]:
+        """Stop listing deletions written before ``unlist_before`` in the feeds (their
+        topics change as of ``now``) and drop log entries written before
+        ``drop_before`` (moving the horizon), in one transaction.
+
+        Returns the topics whose feeds changed.
+        """
+
     async def topic_stats(self, topics: Sequence[str]) -> dict[str, TopicStats]:
         """Item count, last update and change time of each named topic (and ``all``)."""
 
@@ -180,8 +222,9 @@ class Store(Protocol):
     async def save_topic_snapshot(self, digest: str, body: bytes) -> None:
         """Keep the compiled topics file named ``digest``, in place of any older one."""
 
-    async def drop_topic(self, topic: str) -> None:
-        """Forget a removed topic's memberships and rules."""
+    async def drop_topic(self, topic: str, *, now: datetime) -> None:
+        """Forget a removed topic's memberships and rules: its articles leave its feed,
+        and change in ``all`` (their topics did), as of ``now``."""
 
     def iter_articles(self, batch_size: int = 500, since: datetime | None = None
                       ) -> AsyncIterator[Article]:

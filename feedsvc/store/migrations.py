@@ -15,6 +15,12 @@ poll or a backfill, until when by the database's clock.
 Pages waiting for their first extraction are read newest first from
 ``page_state_pending`` and the due re-checks from ``page_state_recheck`` (step 5),
 both partial, so neither scan grows with the pages already settled.
+
+Step 9 is the change log (``sqlite/changes.py``): one row per topic and article (the
+newest change replaces the one before, so the log never holds more rows than
+memberships plus recent deletions), read by ``(topic, seq)``; deletions still listed in
+the feeds come from a partial index, and expiry cuts by ``at``, noting in
+``change_horizon`` the highest number it dropped from each feed's log.
 """
 
 from __future__ import annotations
@@ -143,6 +149,25 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE TABLE topic_snapshots (
             digest TEXT PRIMARY KEY,
             body   BLOB NOT NULL
+        );
+    """),
+    (9, "the change log: what entered, changed in or left each feed, in commit order", """
+        CREATE TABLE changes (
+            seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+            topic      TEXT NOT NULL,
+            article_id TEXT NOT NULL,
+            op         TEXT NOT NULL,
+            at         INTEGER NOT NULL,
+            listed     INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE UNIQUE INDEX changes_entry ON changes (topic, article_id);
+        CREATE INDEX changes_topic ON changes (topic, seq);
+        CREATE INDEX changes_at ON changes (at);
+        CREATE INDEX changes_listed ON changes (topic, seq DESC)
+            WHERE op = 'delete' AND listed = 1;
+        CREATE TABLE change_horizon (
+            topic TEXT PRIMARY KEY,
+            seq   INTEGER NOT NULL
         );
     """),
 )

@@ -26,6 +26,10 @@ poll or a backfill, until when by the database's clock (``TIMESTAMPTZ``, compare
 ``clock_timestamp()`` only, never with a replica's clock); ``copy_progress`` is where
 ``feedsvc migrate`` notes how far it copied each table, so a killed copy resumes.
 
+Step 7 is the change log (``postgres/changes.py``). Sequence numbers are handed out
+under a transaction-level advisory lock taken as a write's last step, so they are in
+commit order: a reader never sees a number while a smaller one is still to commit.
+
 All pending steps are applied in one transaction under an advisory lock
 (``postgres/connection.py``), so a failed step leaves the schema as it was.
 """
@@ -164,6 +168,26 @@ PG_MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE TABLE topic_snapshots (
             digest TEXT COLLATE "C" PRIMARY KEY,
             body   BYTEA NOT NULL
+        );
+    """),
+    (7, "the change log: what entered, changed in or left each feed, in commit order", """
+        CREATE SEQUENCE change_seq AS BIGINT;
+        CREATE TABLE changes (
+            seq        BIGINT PRIMARY KEY DEFAULT nextval('change_seq'),
+            topic      TEXT COLLATE "C" NOT NULL,
+            article_id TEXT COLLATE "C" NOT NULL,
+            op         TEXT NOT NULL,
+            at         BIGINT NOT NULL,
+            listed     BOOLEAN NOT NULL DEFAULT TRUE,
+            UNIQUE (topic, article_id)
+        );
+        CREATE INDEX changes_topic ON changes (topic, seq);
+        CREATE INDEX changes_at ON changes (at);
+        CREATE INDEX changes_listed ON changes (topic, seq DESC)
+            WHERE op = 'delete' AND listed;
+        CREATE TABLE change_horizon (
+            topic TEXT COLLATE "C" PRIMARY KEY,
+            seq   BIGINT NOT NULL
         );
     """),
 )

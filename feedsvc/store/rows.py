@@ -7,11 +7,12 @@ either backend.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from feedsvc.store.base import PageState
+from feedsvc.models import DELETE, UPSERT
+from feedsvc.store.base import ALL_TOPIC, PageState
 from feedsvc.store.codec import decode_feed_item, encode_feed_item, from_micros, to_micros
 
 # The topic_counts row counting every live article; no topic slug is empty.
@@ -22,6 +23,49 @@ LIVE_COUNT = ""
 SQLITE_ALIAS_KEYS = ("(SELECT group_concat(k.key, char(31)) FROM aliases k "
                      "WHERE k.article_id = {article}.id)")
 PG_ALIAS_KEYS = "ARRAY(SELECT k.key FROM aliases k WHERE k.article_id = {article}.id)"
+
+# One change log entry: (feed key: a topic slug, or LIVE_COUNT for ``all``; article id;
+# UPSERT or DELETE). Which writes make which entries is decided here, for both backends.
+Entry = tuple[str, str, str]
+
+
+def feed_key(topic: str) -> str:
+    """The log's key of a topic's feed: its slug, or ``LIVE_COUNT`` for ``all``."""
+    return LIVE_COUNT if topic == ALL_TOPIC else topic
+
+
+def saved_entries(article_id: str, old: Collection[str], new: Collection[str], *,
+                  content_changed: bool, live: bool = True) -> list[Entry]:
+    """A saved article: upserted in the topics it entered (in all of its topics when its
+    content changed), deleted from those it left, and upserted in ``all`` whatever
+    changed (its topics are part of it there) while it is live."""
+    entered = set(new) if content_changed else set(new) - set(old)
+    return _entries(article_id, upserts=entered | ({LIVE_COUNT} if live else set()),
+                    deletes=set(old) - set(new))
+
+
+def removed_entries(article_id: str, topics: Iterable[str], *, was_live: bool) -> list[Entry]:
+    """A retracted article, or a copy merged into another: it left every feed it was in."""
+    return _entries(article_id, deletes={*topics, *([LIVE_COUNT] if was_live else [])})
+
+
+def membership_entries(topic: str, added: Iterable[str], removed: Iterable[str]) -> list[Entry]:
+    """A topic's members replaced (a reload's backfill): the added are upserted in it,
+    the removed deleted from it, and both upserted in ``all`` (their topics changed)."""
+    added, removed = set(added), set(removed)
+    return (_entries_in(topic, added, UPSERT) + _entries_in(topic, removed, DELETE)
+            + _entries_in(LIVE_COUNT, added | removed, UPSERT))
+
+
+def _entries(article_id: str, *, upserts: Iterable[str] = (),
+             deletes: Iterable[str] = ()) -> list[Entry]:
+    return ([(topic, article_id, UPSERT) for topic in sorted(upserts)]
+            + [(topic, article_id, DELETE) for topic in sorted(deletes)])
+
+
+def _entries_in(topic: str, article_ids: Iterable[str], op: str) -> list[Entry]:
+    return [(topic, article_id, op) for article_id in sorted(article_ids)]
+
 
 # page_state's columns in PageState's field order, as page_state_from_row reads them
 # and page_state_values writes them.

@@ -106,7 +106,7 @@ async def test_stats_and_backfill_membership(store: Store) -> None:
     assert stats["new-topic"].count == 2 and stats[ALL_TOPIC].count == 3
     assert stats["new-topic"].updated == make_article(3).updated
     assert stats["empty"].count == 0 and stats["empty"].updated is None
-    await store.drop_topic("new-topic")
+    await store.drop_topic("new-topic", now=T0)
     assert (await store.topic_stats(["new-topic"]))["new-topic"].count == 0
     assert await store.topic_rules() == {"other": "rules-2"}
 

@@ -71,7 +71,7 @@ async def test_each_write_that_changes_a_feed_moves_its_topics_counters(store: S
     await store.save_article(third, set(), now=T0)
     assert await moved(store.set_topic_members({"new": {third.id}}, {"new": "r"}, now=T0)) == {"new"}
     assert await moved(store.set_topic_members({"new": {third.id}}, {"new": "r"}, now=T0)) == set()
-    await store.drop_topic("new")
+    await store.drop_topic("new", now=T0)
     assert "new" not in await store.topic_versions()
 
 

@@ -50,7 +50,7 @@ async def test_counts_follow_every_kind_of_write(store_url: str) -> None:
         await assert_counts_match(store)
         await store.set_topic_members({"syria": [a.id for a in articles]}, {"syria": "r"}, now=T0)
         await assert_counts_match(store)
-        await store.drop_topic("gaza")
+        await store.drop_topic("gaza", now=T0)
         await assert_counts_match(store)
     finally:
         await store.close()

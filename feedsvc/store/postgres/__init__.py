@@ -28,6 +28,8 @@ The store is assembled from one part per use case, each a subclass of the pool:
   ``_read``;
 - ``articles.py``: saving, aliases, merging duplicates, retracting, listing;
 - ``topics.py``: topic pages and stats, membership, and the kept topic counts;
+- ``changelog.py`` and ``changes.py``: the change log, appended to last by every write
+  that changes a feed, under a lock that puts its numbers in commit order;
 - ``polling.py``: the poll state of each source and the page state of each article;
 - ``leases.py``: which replica runs a poll or a backfill, by the database's clock;
 - ``notify.py``: the change channel's ``LISTEN/NOTIFY`` transport (not part of the store);
@@ -37,6 +39,7 @@ The store is assembled from one part per use case, each a subclass of the pool:
 from __future__ import annotations
 
 from feedsvc.store.postgres.articles import PostgresArticles
+from feedsvc.store.postgres.changes import PostgresChanges
 from feedsvc.store.postgres.connection import MIGRATION_LOCK
 from feedsvc.store.postgres.leases import PostgresLeases
 from feedsvc.store.postgres.polling import PostgresPolling
@@ -45,8 +48,8 @@ from feedsvc.store.postgres.topics import PostgresTopics
 from feedsvc.store.rows import LIVE_COUNT
 
 
-class PostgresStore(PostgresArticles, PostgresTopics, PostgresPolling, PostgresLeases,
-                    PostgresSecrets):
+class PostgresStore(PostgresArticles, PostgresTopics, PostgresChanges, PostgresPolling,
+                    PostgresLeases, PostgresSecrets):
     """:class:`~feedsvc.store.base.Store` on a PostgreSQL database."""
 
 

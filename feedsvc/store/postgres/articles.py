@@ -16,9 +16,10 @@ from datetime import datetime
 from feedsvc.models import Article
 from feedsvc.store.base import SaveOutcome
 from feedsvc.store.codec import decode_article, encode_article, to_micros
+from feedsvc.store.postgres.changelog import log_changes
 from feedsvc.store.postgres.connection import Connection, PostgresPool
 from feedsvc.store.postgres.topics import move_topic_counts
-from feedsvc.store.rows import LIVE_COUNT
+from feedsvc.store.rows import LIVE_COUNT, removed_entries, saved_entries
 
 
 class PostgresArticles(PostgresPool):
@@ -44,6 +45,8 @@ class PostgresArticles(PostgresPool):
             if existing is None and not created:  # a concurrent writer stored it first
                 existing = await _lock_article(conn, article.id)
             revived = restore and await _restore(conn, article.id)
+            live = existing is None or revived or await conn.fetchval(
+                "SELECT live FROM articles WHERE id = $1", article.id)
             deltas = Counter({LIVE_COUNT: 1}) if created or revived else Counter[str]()
             if existing is not None:
                 old_topics = {row[0] for row in await conn.fetch(
@@ -65,8 +68,11 @@ class PostgresArticles(PostgresPool):
                 sorted(wanted), article.id, to_micros(article.published),
                 to_micros(article.updated)))
             await _insert_aliases(conn, article.id, aliases)
-            await move_topic_counts(conn, deltas, touched={*removed, *wanted, LIVE_COUNT},
-                                    at=max(now, article.updated))
+            at = max(now, article.updated)
+            await move_topic_counts(conn, deltas, touched={*removed, *wanted, LIVE_COUNT}, at=at)
+            await log_changes(conn, saved_entries(
+                article.id, removed, wanted, live=bool(live),
+                content_changed=existing != article.content_hash or revived), at)
             if revived:
                 return SaveOutcome.RESTORED
             return SaveOutcome.NEW if created else SaveOutcome.UPDATED
@@ -105,6 +111,8 @@ class PostgresArticles(PostgresPool):
             deltas.subtract(topics)
             touched = {*topics, LIVE_COUNT} if hidden or topics else set()
             await move_topic_counts(conn, deltas, touched=touched, at=now)
+            await log_changes(conn, removed_entries(absorbed_id, topics, was_live=bool(hidden)),
+                              now)
             return frozenset(topics)
 
         return await self._write(work)
@@ -124,6 +132,7 @@ class PostgresArticles(PostgresPool):
             deltas = Counter({LIVE_COUNT: -1})
             deltas.subtract(topics)
             await move_topic_counts(conn, deltas, touched={*topics, LIVE_COUNT}, at=now)
+            await log_changes(conn, removed_entries(article_id, topics, was_live=True), now)
             return True
 
         return await self._write(work)

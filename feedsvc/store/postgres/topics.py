@@ -19,8 +19,9 @@ from typing import Any
 from feedsvc.models import Article
 from feedsvc.store.base import ALL_TOPIC, Cursor, TopicStats
 from feedsvc.store.codec import decode_article, from_micros, to_micros
+from feedsvc.store.postgres.changelog import log_changes
 from feedsvc.store.postgres.connection import Connection, PostgresPool
-from feedsvc.store.rows import LIVE_COUNT, PG_ALIAS_KEYS
+from feedsvc.store.rows import LIVE_COUNT, PG_ALIAS_KEYS, Entry, membership_entries
 
 
 class PostgresTopics(PostgresPool):
@@ -79,11 +80,13 @@ class PostgresTopics(PostgresPool):
         async def work(conn: Connection) -> frozenset[str]:
             moved: Counter[str] = Counter()
             changed = set()
+            entries: list[Entry] = []
             for topic in sorted(members):
-                delta = await _replace_members(conn, topic, set(members[topic]))
-                if delta is not None:
+                added, removed = await _replace_members(conn, topic, set(members[topic]))
+                if added or removed:
                     changed.add(topic)
-                    moved[topic] += delta
+                    moved[topic] += len(added) - len(removed)
+                    entries += membership_entries(topic, added, removed)
             await move_topic_counts(conn, moved, touched=changed, at=now)
             if rules:
                 await conn.execute(
@@ -91,6 +94,7 @@ class PostgresTopics(PostgresPool):
                     "SELECT * FROM unnest($1::text[], $2::text[]) "
                     "ON CONFLICT (topic) DO UPDATE SET fingerprint = excluded.fingerprint",
                     sorted(rules), [rules[topic] for topic in sorted(rules)])
+            await log_changes(conn, entries, now)  # last: the log's lock is held to commit
             return frozenset(changed)
 
         return await self._write(work)
@@ -112,7 +116,7 @@ class PostgresTopics(PostgresPool):
         rows = await self._read("SELECT topic, fingerprint FROM topic_rules")
         return {str(topic): str(fingerprint) for topic, fingerprint in rows}
 
-    async def drop_topic(self, topic: str) -> None:
+    async def drop_topic(self, topic: str, *, now: datetime) -> None:
         async def work(conn: Connection) -> None:
             removed = await conn.fetch(
                 "DELETE FROM topic_articles WHERE topic = $1 RETURNING article_id", topic)
@@ -120,17 +124,22 @@ class PostgresTopics(PostgresPool):
             # a writer that added to the topic meanwhile keeps its (non-zero) count
             await conn.execute("DELETE FROM topic_counts WHERE topic = $1 AND count = 0", topic)
             await conn.execute("DELETE FROM topic_rules WHERE topic = $1", topic)
+            # its articles left its feed (a reader of the stream of a topic of that name
+            # learns so, should it come back), and their topics changed
+            await log_changes(conn, membership_entries(
+                topic, (), [row[0] for row in removed]), now)
 
         await self._write(work)
 
 
-async def _replace_members(conn: Connection, topic: str, wanted: set[str]) -> int | None:
+async def _replace_members(conn: Connection, topic: str, wanted: set[str]
+                           ) -> tuple[list[str], list[str]]:
     """Make ``topic`` hold exactly ``wanted`` (its live ones), in the caller's transaction;
-    the move of its count, or None when nothing changed."""
+    the articles really added and removed."""
     current = {row[0] for row in await conn.fetch(
         "SELECT article_id FROM topic_articles WHERE topic = $1", topic)}
     if current == wanted:
-        return None
+        return [], []
     removed = await conn.fetch(
         "DELETE FROM topic_articles WHERE topic = $1 AND article_id = ANY($2::text[]) "
         "RETURNING article_id", topic, sorted(current - wanted))
@@ -139,7 +148,7 @@ async def _replace_members(conn: Connection, topic: str, wanted: set[str]) -> in
         "SELECT $1, id, published, updated FROM articles "
         "WHERE id = ANY($2::text[]) AND live ORDER BY id "
         "ON CONFLICT DO NOTHING RETURNING article_id", topic, sorted(wanted - current))
-    return len(added) - len(removed)
+    return [row[0] for row in added], [row[0] for row in removed]
 
 
 async def move_topic_counts(conn: Connection, deltas: Counter[str], *,

@@ -17,7 +17,8 @@ import aiosqlite
 from feedsvc.models import Article
 from feedsvc.store.base import SaveOutcome
 from feedsvc.store.codec import decode_article, encode_article, to_micros
-from feedsvc.store.rows import LIVE_COUNT
+from feedsvc.store.rows import LIVE_COUNT, removed_entries, saved_entries
+from feedsvc.store.sqlite.changelog import log_changes
 from feedsvc.store.sqlite.connection import SQLiteConnection
 from feedsvc.store.sqlite.topics import move_topic_counts, touch_topics
 
@@ -69,7 +70,13 @@ class SQLiteArticles(SQLiteConnection):
             await db.executemany(
                 "INSERT OR IGNORE INTO aliases (key, article_id) VALUES (?, ?)",
                 [(key, article.id) for key in aliases])
-            await touch_topics(db, old_topics | wanted | {LIVE_COUNT}, max(now, article.updated))
+            at = max(now, article.updated)
+            await touch_topics(db, old_topics | wanted | {LIVE_COUNT}, at)
+            live = not existing or bool(existing[1]) or revived
+            await log_changes(db, saved_entries(
+                article.id, old_topics, wanted, live=live,
+                content_changed=not existing or revived or existing[0] != article.content_hash),
+                at)
             if revived:
                 return SaveOutcome.RESTORED
             return SaveOutcome.UPDATED if existing else SaveOutcome.NEW
@@ -107,6 +114,8 @@ class SQLiteArticles(SQLiteConnection):
                                  [(key, survivor_id) for key in keys])
             if cursor.rowcount or topics:
                 await touch_topics(db, {*topics, LIVE_COUNT}, now)
+                await log_changes(db, removed_entries(absorbed_id, topics,
+                                                      was_live=bool(cursor.rowcount)), now)
             return topics
 
         return await self._write(work)
@@ -126,6 +135,7 @@ class SQLiteArticles(SQLiteConnection):
             await db.execute("DELETE FROM topic_articles WHERE article_id = ?", (article_id,))
             await move_topic_counts(db, [*topics, LIVE_COUNT], -1)
             await touch_topics(db, {*topics, LIVE_COUNT}, now)
+            await log_changes(db, removed_entries(article_id, topics, was_live=True), now)
             return True
 
         return await self._write(work)

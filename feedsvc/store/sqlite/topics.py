@@ -17,7 +17,8 @@ import aiosqlite
 from feedsvc.models import Article
 from feedsvc.store.base import ALL_TOPIC, Cursor, TopicStats
 from feedsvc.store.codec import decode_article, from_micros, to_micros
-from feedsvc.store.rows import LIVE_COUNT, SQLITE_ALIAS_KEYS
+from feedsvc.store.rows import LIVE_COUNT, SQLITE_ALIAS_KEYS, membership_entries
+from feedsvc.store.sqlite.changelog import log_changes
 from feedsvc.store.sqlite.connection import SQLiteConnection
 
 
@@ -78,8 +79,10 @@ class SQLiteTopics(SQLiteConnection):
         async def work(db: aiosqlite.Connection) -> frozenset[str]:
             changed = set()
             for topic in sorted(members):
-                if await _replace_members(db, topic, set(members[topic])):
+                added, removed = await _replace_members(db, topic, set(members[topic]))
+                if added or removed:
                     changed.add(topic)
+                    await log_changes(db, membership_entries(topic, added, removed), now)
             await touch_topics(db, changed, now)
             await db.executemany(
                 "INSERT OR REPLACE INTO topic_rules (topic, fingerprint) VALUES (?, ?)",
@@ -104,8 +107,13 @@ class SQLiteTopics(SQLiteConnection):
         rows = await self._read("SELECT topic, fingerprint FROM topic_rules")
         return {str(topic): str(fingerprint) for topic, fingerprint in rows}
 
-    async def drop_topic(self, topic: str) -> None:
+    async def drop_topic(self, topic: str, *, now: datetime) -> None:
         async def work(db: aiosqlite.Connection) -> None:
+            members = [row[0] for row in await db.execute_fetchall(
+                "SELECT article_id FROM topic_articles WHERE topic = ?", (topic,))]
+            # its articles left its feed (a reader of the stream of a topic of that name
+            # learns so, should it come back), and their topics changed
+            await log_changes(db, membership_entries(topic, (), members), now)
             await db.execute("DELETE FROM topic_articles WHERE topic = ?", (topic,))
             await db.execute("DELETE FROM topic_counts WHERE topic = ?", (topic,))
             await db.execute("DELETE FROM topic_rules WHERE topic = ?", (topic,))
@@ -113,26 +121,36 @@ class SQLiteTopics(SQLiteConnection):
         await self._write(work)
 
 
-async def _replace_members(db: aiosqlite.Connection, topic: str, wanted: set[str]) -> bool:
-    """Make ``topic`` hold exactly ``wanted`` (its live ones), in the caller's transaction."""
+async def _replace_members(db: aiosqlite.Connection, topic: str, wanted: set[str]
+                           ) -> tuple[set[str], set[str]]:
+    """Make ``topic`` hold exactly ``wanted`` (its live ones), in the caller's transaction;
+    the articles added and those removed."""
     rows = await db.execute_fetchall(
         "SELECT article_id FROM topic_articles WHERE topic = ?", (topic,))
     current = {row[0] for row in rows}
     if current == wanted:
-        return False
+        return set(), set()
+    removed = current - wanted
     await db.executemany("DELETE FROM topic_articles WHERE topic = ? AND article_id = ?",
-                         [(topic, a) for a in current - wanted])
+                         [(topic, a) for a in sorted(removed)])
+    candidates = sorted(wanted - current)
+    added: set[str] = set()
+    for start in range(0, len(candidates), 500):  # SQLite's bound on host parameters
+        batch = candidates[start:start + 500]
+        added.update(row[0] for row in await db.execute_fetchall(
+            "SELECT id FROM articles WHERE live = 1 AND id IN ({})".format(
+                ",".join("?" * len(batch))), batch))
     await db.executemany(
         "INSERT INTO topic_articles (topic, article_id, published, updated) "
-        "SELECT ?, id, published, updated FROM articles WHERE id = ? AND live = 1",
-        [(topic, a) for a in sorted(wanted - current)])
+        "SELECT ?, id, published, updated FROM articles WHERE id = ?",
+        [(topic, a) for a in sorted(added)])
     # a whole-topic edit: counting the one topic again is simplest (an upsert, so the
     # row's change counter and time stay)
     await db.execute(
         "INSERT INTO topic_counts (topic, count) "
         "SELECT ?, COUNT(*) FROM topic_articles WHERE topic = ? "
         "ON CONFLICT (topic) DO UPDATE SET count = excluded.count", (topic, topic))
-    return True
+    return added, removed
 
 
 async def move_topic_counts(db: aiosqlite.Connection, topics: Collection[str], delta: int) -> None:
