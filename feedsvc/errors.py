@@ -20,7 +20,8 @@ responses in exactly one middleware.
     ├── ExtractError                an article page yielded no usable article
     ├── StoreError                  the storage backend failed
     ├── QueryError                  a topic query string is malformed (has .position)
-    └── BadRequest                  a client's request is invalid: answered 400, with why
+    ├── BadRequest                  a client's request is invalid: answered 400, with why
+    └── Expired                     a client's position is no longer served: answered 410
 """
 
 from __future__ import annotations
@@ -101,3 +102,8 @@ class QueryError(FeedsvcError):
 
 class BadRequest(FeedsvcError):
     """A request parameter is invalid; the message says which and why (HTTP 400)."""
+
+
+class Expired(FeedsvcError):
+    """What a client asks to continue from is gone (a change stream position older than
+    the retention); the message says what to do instead (HTTP 410)."""

@@ -13,6 +13,8 @@
 polls in flight finish (``DRAIN_SECONDS``), the hub's pings drain, then the HTTP
 client and the store close. Publishers and subscribers meet only on the change
 channel: the pipeline and topic reloads publish; the feed cache and WebSub subscribe.
+The change stream (``/api/changes``) needs no message: it reads the store's change log,
+which every write appends to in its own transaction.
 
 Every process sharing one store (replicas behind a load balancer, ``feedsvc poll``
 beside ``feedsvc serve``) is one *holder* (``host:pid:random``): its scheduler polls a
@@ -48,7 +50,7 @@ from feedsvc.store.channel import SharedChanges, Transport
 from feedsvc.store.leasing import Leases, holder_id
 
 if TYPE_CHECKING:  # imported when serving: a poll loads no renderer
-    from feedsvc.publish import FeedCache, HubPublisher, SiteDocuments
+    from feedsvc.publish import ChangeStream, FeedCache, HubPublisher, SiteDocuments
 
 # atom:updated of a feed that has never had an entry: a fixed date, never the render time
 EMPTY_FEED_UPDATED = datetime(2026, 1, 1, tzinfo=UTC)
@@ -83,6 +85,7 @@ class Service:
     poller: Poller
     feeds: FeedCache | None  # None unless serving
     site: SiteDocuments | None  # the index, OPML and topic list; None unless serving
+    stream: ChangeStream | None  # /api/changes; None unless serving
     hub: HubPublisher | None  # None unless serving with a hub configured
 
     def polling(self, source: str) -> bool:
@@ -115,12 +118,13 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
                             limits=settings.topics, leases=leases)
         await topics.load()
         pipeline = Pipeline(store=store, fetcher=fetcher, matcher=lambda: topics, clock=clock,
-                            dedupe=settings.dedupe, changes=changes)
+                            dedupe=settings.dedupe, changes=changes, history=settings.changes)
         poller = Poller(pipeline=pipeline, store=store, sources=settings.sources,
                         settings=settings.scheduler, clock=clock, metrics=metrics, leases=leases)
         stack.push_async_callback(poller.drain, DRAIN_SECONDS)
         feeds: FeedCache | None = None
         site: SiteDocuments | None = None
+        stream: ChangeStream | None = None
         hub: HubPublisher | None = None
         if serving:
             # Pages, renders and compression run in worker threads; a thread gives the GIL
@@ -128,6 +132,7 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
             # by default; 1 ms here).
             sys.setswitchinterval(SWITCH_INTERVAL)
             from feedsvc.publish import (
+                ChangeStream,
                 FeedCache,
                 HubPublisher,
                 PublicUrls,
@@ -138,9 +143,12 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
             interval = min((s.interval for s in settings.sources), default=timedelta(minutes=5))
             max_age = int(interval.total_seconds())  # seconds clients may reuse a document
             feeds = FeedCache(store, topics, settings.server, clock, EMPTY_FEED_UPDATED,
-                              metrics, max_age=max_age, cursors=await load_cursors(store))
+                              metrics, max_age=max_age, cursors=await load_cursors(store),
+                              deleted_max=settings.changes.deleted_max)
             site = SiteDocuments(store, topics, settings.server, clock, EMPTY_FEED_UPDATED,
                                  metrics, count_lag=min(interval, COUNT_LAG), max_age=max_age)
+            stream = ChangeStream(store, feeds.pages, feeds.cursors, settings.changes,
+                                  EMPTY_FEED_UPDATED)
             changes.subscribe(feeds.invalidate)  # first: the hub is told of a fresh feed
             changes.subscribe(site.changed)
             if settings.server.hub_url:
@@ -160,7 +168,7 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
         yield Service(settings=settings, clock=clock, metrics=metrics, store=store,
                       holder=holder, leases=leases, fetcher=fetcher, changes=changes,
                       topics=topics, pipeline=pipeline, poller=poller, feeds=feeds, site=site,
-                      hub=hub)
+                      stream=stream, hub=hub)
 
 
 def _transport(url: str, store: Store, holder: str, metrics: Metrics) -> Transport | None:

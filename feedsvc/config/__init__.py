@@ -9,6 +9,7 @@ overrides and returns a :class:`~feedsvc.config.settings.Settings`, or raises
 from feedsvc.config.durations import parse_duration
 from feedsvc.config.loader import default_config_path, load_settings
 from feedsvc.config.settings import (
+    ChangesSettings,
     DedupeSettings,
     FetchSettings,
     LoggingSettings,
@@ -22,6 +23,7 @@ from feedsvc.config.settings import (
 )
 
 __all__ = [
+    "ChangesSettings",
     "DedupeSettings",
     "FetchSettings",
     "LoggingSettings",

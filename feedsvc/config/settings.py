@@ -154,6 +154,25 @@ class SchedulerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ChangesSettings:
+    """What consumers are told of articles that left a feed: the deleted entries feeds
+    list, and the change stream (``/api/changes``)."""
+
+    deleted_window: timedelta = setting(
+        timedelta(days=7), "How long an article that left a feed (retracted, merged as a "
+        "duplicate, no longer matching) is listed in that feed as deleted.",
+    )
+    deleted_max: int = setting(
+        200, "Most deleted entries one feed lists, newest first; /api/changes has every one.")
+    retention: timedelta = setting(
+        timedelta(days=30), "How long /api/changes keeps a change: a client whose position is "
+        "older gets 410 and reads the feeds again. At least deleted_window.",
+    )
+    page_size: int = setting(100, "Changes in one /api/changes answer when the request gives no ?limit=.")
+    max_page_size: int = setting(1000, "Largest ?limit= of /api/changes.")
+
+
+@dataclass(frozen=True, slots=True)
 class DedupeSettings(DedupePolicy):
     """The dedupe policy (thresholds measured on the replica; see its help lines) plus
     what to do with retracted articles."""
@@ -183,6 +202,7 @@ class Settings:
     fetch: FetchPolicy = field(default_factory=FetchPolicy)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
+    changes: ChangesSettings = field(default_factory=ChangesSettings)
     topics: TopicsSettings = field(default_factory=TopicsSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     sources: tuple[SourceSettings, ...] = field(default_factory=lambda: (SourceSettings(),))
@@ -201,6 +221,7 @@ TABLES: dict[str, type] = {
     "fetch": FetchPolicy,
     "scheduler": SchedulerSettings,
     "dedupe": DedupeSettings,
+    "changes": ChangesSettings,
     "topics": TopicsSettings,
     "logging": LoggingSettings,
     "sources": SourceSettings,

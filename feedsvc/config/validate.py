@@ -26,6 +26,8 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 SOURCE_KINDS = ("rt-arabic",)
 MIN_INTERVAL = timedelta(seconds=10)
 MIN_LEASE = timedelta(seconds=3)
+MAX_DELETED = 10_000  # changes.deleted_max: a feed document stays a document
+MAX_CHANGES_PAGE = 10_000  # changes.max_page_size: one answer stays a few MB
 
 
 def validate(settings: Settings) -> Iterator[Problem]:
@@ -34,6 +36,7 @@ def validate(settings: Settings) -> Iterator[Problem]:
     yield from _fetch(settings)
     yield from _scheduler_and_logging(settings)
     yield from _dedupe(settings)
+    yield from _changes(settings)
     seen: set[str] = set()
     for index, source in enumerate(settings.sources):
         yield from _source(index, source, seen)
@@ -127,6 +130,22 @@ def _scheduler_and_logging(settings: Settings) -> Iterator[Problem]:
         yield _problem("logging", "level", f"{shown(settings.logging.level)} is not DEBUG, INFO, WARNING or ERROR")
     if settings.logging.format not in ("text", "json"):
         yield _problem("logging", "format", f"{shown(settings.logging.format)} is not 'text' or 'json'")
+
+
+def _changes(settings: Settings) -> Iterator[Problem]:
+    changes = settings.changes
+    if changes.deleted_window < timedelta(0):
+        yield _problem("changes", "deleted_window", "must not be negative")
+    if changes.retention < changes.deleted_window:
+        yield _problem("changes", "retention", "must be at least deleted_window (a deletion "
+                       "a feed lists must still be in the change stream)")
+    if not 0 <= changes.deleted_max <= MAX_DELETED:
+        yield _problem("changes", "deleted_max", f"must be from 0 to {MAX_DELETED}")
+    if changes.page_size < 1:
+        yield _problem("changes", "page_size", "must be at least 1")
+    if not changes.page_size <= changes.max_page_size <= MAX_CHANGES_PAGE:
+        yield _problem("changes", "max_page_size",
+                       f"must be from page_size to {MAX_CHANGES_PAGE}")
 
 
 def _dedupe(settings: Settings) -> Iterator[Problem]:

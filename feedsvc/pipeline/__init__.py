@@ -2,7 +2,7 @@
 
     fetch feeds → discover items → plan pages → fetch pages → extract → normalize
       → match topics → store → re-check pages on their schedule
-      → publish which topics changed (``feedsvc.changes``)
+      → expire old deletions and changes → publish which topics changed (``feedsvc.changes``)
 
 An article enters the feeds once its page is extracted, newest first within the
 poll's page budget; only a page still failing after ``feed_only_after`` lets the
@@ -26,7 +26,7 @@ from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from feedsvc.changes import Changes
-from feedsvc.config import DedupeSettings, SourceSettings
+from feedsvc.config import ChangesSettings, DedupeSettings, SourceSettings
 from feedsvc.errors import ExtractError, FeedsvcError, FetchError, HTTPStatusError
 from feedsvc.extract import extract_article
 from feedsvc.logsetup import get_log
@@ -71,8 +71,9 @@ class Matcher(Protocol):
 class Pipeline:
     def __init__(self, *, store: Store, fetcher: Fetch, matcher: Callable[[], Matcher],
                  clock: Callable[[], datetime], dedupe: DedupeSettings | None = None,
-                 changes: Changes | None = None) -> None:
+                 changes: Changes | None = None, history: ChangesSettings | None = None) -> None:
         self.store = store
+        self.history = history or ChangesSettings()  # how long deletions and changes are kept
         self.dedupe = dedupe or DedupeSettings()
         self.identity = Identity(store, self.dedupe)
         self.fetcher = fetcher
@@ -94,6 +95,7 @@ class Pipeline:
             await self._recheck_due(source, report)  # in a budget of its own
         await self.store.save_poll_state(replace(
             state, validators=validators, feed_items=listed, last_backfill_at=backfilled_at))
+        await self._expire_history(report)
         await self._publish(report, final=True)
         return report
 
@@ -318,6 +320,17 @@ class Pipeline:
         report.touch(set(topics) | set(old_topics))
         await self._publish(report)
         return SAVED[outcome]
+
+    async def _expire_history(self, report: PollReport) -> None:
+        """Deletions older than the feeds' window leave them (so they are rendered again),
+        and changes older than the retention leave the change stream."""
+        now = self.clock()
+        expired = await self.store.expire_changes(
+            unlist_before=now - self.history.deleted_window,
+            drop_before=now - self.history.retention, now=now)
+        if expired:
+            report.pending_topics |= expired
+            report.unpublished += 1
 
     async def _publish(self, report: PollReport, *, final: bool = False) -> None:
         """Let readers see stored articles while a long poll goes on: the change channel

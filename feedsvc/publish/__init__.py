@@ -1,7 +1,9 @@
 """Publishing: what readers and the hub get, after the store and the renderers.
 
     urls        PublicUrls and the route patterns: every public URL, built in one place
-    cursors     signed paging cursors (Cursors, load_cursors: the key kept in the store)
+    cursors     signed paging cursors and change stream positions (Cursors,
+                load_cursors: the key kept in the store)
+    changestream  ChangeStream: a feed's changes after a position (/api/changes)
     feedcache   FeedCache: each topic's pages, rendered when asked for after a change,
                 single-flight, kept within a byte budget; subscribes to the change channel
     feedpages   one page of one topic, from the store to a representation
@@ -15,6 +17,7 @@
 Nothing here speaks HTTP to readers: ``feedsvc.web`` maps requests onto these.
 """
 
+from feedsvc.publish.changestream import ChangeStream
 from feedsvc.publish.cursors import Cursors, load_cursors
 from feedsvc.publish.feedcache import FeedCache
 from feedsvc.publish.feedpages import ALL_DESCRIPTION, ALL_TITLE, FORMATS, FeedQuery
@@ -26,6 +29,7 @@ from feedsvc.publish.websub import HubPublisher
 __all__ = [
     "ALL_DESCRIPTION",
     "ALL_TITLE",
+    "ChangeStream",
     "Cursors",
     "FORMATS",
     "FeedCache",

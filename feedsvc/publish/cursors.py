@@ -9,6 +9,10 @@ issue (made up, edited, taken from another topic or another deployment) is refus
 with a :class:`BadRequest` before anything is read: a forged cursor costs a hash, not
 a render.
 
+Positions in the change stream (``/api/changes``'s ``since`` and ``next``) are signed
+the same way, as ``["changes", position]`` under the empty slug (no topic has it), so
+neither kind of token passes for the other.
+
 The key is generated at first start and kept in the store (:func:`load_cursors`),
 so every process on the store issues and accepts the same cursors, and they survive
 restarts. Deleting the key (``DELETE FROM secrets WHERE name = 'cursor-key'``, then a
@@ -37,6 +41,7 @@ KEY_BYTES = 32
 TAG_BYTES = 12  # 96 bits: guessing one takes 2**95 tries on average
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
+POSITION = "changes"  # the first value of a change stream position's signed bytes
 
 
 class Cursors:
@@ -55,15 +60,7 @@ class Cursors:
     def decode(self, slug: str, token: str) -> Cursor:
         """The cursor a token names; :class:`BadRequest` for anything this service did not
         issue for this topic."""
-        if len(token) > MAX_CURSOR_LENGTH:
-            raise BadRequest("cursor: too long")
-        try:
-            signed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        except (binascii.Error, ValueError) as exc:
-            raise _not_issued() from exc
-        raw, tag = signed[:-TAG_BYTES], signed[-TAG_BYTES:]
-        if len(signed) <= TAG_BYTES or not hmac.compare_digest(tag, self._tag(slug, raw)):
-            raise _not_issued()
+        raw = self._verified(slug, token, "cursor")
         try:  # signed by this service: well-formed unless the format changed
             data: Any = orjson.loads(raw)
             micros, article_id = data
@@ -72,6 +69,37 @@ class Cursors:
             return Cursor(_EPOCH + micros * _MICRO, article_id)
         except (orjson.JSONDecodeError, TypeError, ValueError, OverflowError) as exc:
             raise _not_issued() from exc
+
+    def encode_position(self, position: int) -> str:
+        """A change stream position as a token for ``next`` (and ``since``)."""
+        raw = orjson.dumps([POSITION, position])
+        return base64.urlsafe_b64encode(raw + self._tag("", raw)).rstrip(b"=").decode("ascii")
+
+    def decode_position(self, token: str) -> int:
+        """The position a ``since`` token names; :class:`BadRequest` for anything this
+        service did not issue as one (tampered, made up, from another deployment)."""
+        raw = self._verified("", token, "since")
+        try:
+            data: Any = orjson.loads(raw)
+            kind, position = data
+            if kind != POSITION or not isinstance(position, int) or position < 0:
+                raise TypeError
+            return position
+        except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
+            raise _not_issued("since") from exc
+
+    def _verified(self, slug: str, token: str, name: str) -> bytes:
+        """The signed bytes of a token issued under ``slug``, or :class:`BadRequest`."""
+        if len(token) > MAX_CURSOR_LENGTH:
+            raise BadRequest(f"{name}: too long")
+        try:
+            signed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except (binascii.Error, ValueError) as exc:
+            raise _not_issued(name) from exc
+        raw, tag = signed[:-TAG_BYTES], signed[-TAG_BYTES:]
+        if len(signed) <= TAG_BYTES or not hmac.compare_digest(tag, self._tag(slug, raw)):
+            raise _not_issued(name)
+        return raw
 
     def _tag(self, slug: str, raw: bytes) -> bytes:
         message = slug.encode("utf-8") + b"\x00" + raw
@@ -83,5 +111,7 @@ async def load_cursors(store: Store) -> Cursors:
     return Cursors(await store.shared_secret(KEY_NAME, secrets.token_bytes(KEY_BYTES)))
 
 
-def _not_issued() -> BadRequest:
+def _not_issued(name: str = "cursor") -> BadRequest:
+    if name == "since":
+        return BadRequest("since: not a position this service issued for its change stream")
     return BadRequest("cursor: not a cursor this service issued for this feed")

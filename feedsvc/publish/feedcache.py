@@ -61,13 +61,13 @@ WARM_ENCODINGS = ("br", "gzip")
 class FeedCache:
     def __init__(self, store: Store, topics: LiveTopics, server: ServerSettings,
                  clock: Callable[[], datetime], empty_updated: datetime, metrics: Metrics, *,
-                 max_age: int, cursors: Cursors) -> None:
+                 max_age: int, cursors: Cursors, deleted_max: int = 0) -> None:
         self.topics = topics
         self.metrics = metrics
         self.clock = clock
         self.cursors = cursors  # the deployment's: issues next-page cursors and checks them
         self.pages = FeedPages(store, topics, server, clock, empty_updated, max_age=max_age,
-                               cursors=cursors)
+                               cursors=cursors, deleted_max=deleted_max)
         budget = server.cache_bytes
         self._defaults: ByteLRU[CacheKey, Representation] = ByteLRU(
             budget - budget // OTHER_PAGES_SHARE, self._forget)

@@ -27,7 +27,7 @@ from feedsvc.render import (
     render_json_feed,
     render_topic_page,
 )
-from feedsvc.store import Cursor, Store
+from feedsvc.store import ALL_TOPIC, Cursor, Store
 
 FORMATS = {"atom": "application/atom+xml; charset=utf-8",
            "json": "application/feed+json; charset=utf-8"}
@@ -51,7 +51,7 @@ class FeedPages:
 
     def __init__(self, store: Store, topics: LiveTopics, server: ServerSettings,
                  clock: Callable[[], datetime], empty_updated: datetime, *,
-                 max_age: int, cursors: Cursors) -> None:
+                 max_age: int, cursors: Cursors, deleted_max: int = 0) -> None:
         self.store = store
         self.cursors = cursors  # signs the next page's cursor
         self.topics = topics
@@ -60,6 +60,7 @@ class FeedPages:
         self.clock = clock
         self.empty_updated = empty_updated
         self.max_age = max_age  # seconds clients may reuse a feed: the poll interval
+        self.deleted_max = deleted_max  # deleted entries a feed's first page lists, at most
 
     def default_limit(self, slug: str) -> int:
         topic = self.topics.topics.get(slug)
@@ -81,15 +82,19 @@ class FeedPages:
         changed_at = (await self.store.topic_stats([slug]))[slug].changed_at
         articles = await self.store.topic_page(slug, limit=query.limit, before=query.cursor,
                                                since=since)
+        # what left the feed lately, on its first page: the one subscribers read
+        deleted = await self.store.deleted_entries(slug, self.deleted_max) if (
+            query.cursor is None and fmt in FORMATS and self.deleted_max) else []
         meta = self._meta(slug, fmt, query)
         next_url = None
         if len(articles) == query.limit:
             last = articles[-1]
             next_url = self._url(slug, fmt, query.limit,
                                  self.cursors.encode(slug, Cursor(last.published, last.id)))
-        page = FeedPage(meta=meta, articles=tuple(articles), next_url=next_url,
-                        first_url=self._url(slug, fmt, query.limit, None))
-        last_modified = max((a.updated for a in articles), default=self.empty_updated)
+        page = FeedPage(meta=meta, articles=tuple(articles), deleted=tuple(deleted),
+                        next_url=next_url, first_url=self._url(slug, fmt, query.limit, None))
+        last_modified = max([a.updated for a in articles] + [d.when for d in deleted],
+                            default=self.empty_updated)
         if changed_at is not None:
             last_modified = max(last_modified, changed_at)
         headers = self._headers(meta.self_url, hub=fmt in FORMATS)
@@ -108,6 +113,11 @@ class FeedPages:
         else:
             body = render_atom(page) if fmt == "atom" else render_json_feed(page)
         return package(body, CONTENT_TYPES[fmt], last_modified, headers)
+
+    def item_meta(self) -> FeedMeta:
+        """What an article's JSON Feed item depends on besides the article: the ``all``
+        feed's, the same as every topic's in what an item shows."""
+        return self._meta(ALL_TOPIC, "json", FeedQuery(self.default_limit(ALL_TOPIC), None, None))
 
     def _headers(self, self_url: str, *, hub: bool) -> dict[str, str]:
         headers = {

@@ -11,6 +11,7 @@ changes, and caches the bytes. The same input always gives the same bytes.
     FeedPage        → render_topic_page  the topic's Arabic, right-to-left HTML page
     [TopicSummary]  → render_opml        OPML 2.0 list of every topic feed
     [TopicSummary]  → render_index       the Arabic, right-to-left index page
+    [FeedChange]    → render_changes     the change stream's answer (JSON)
 
 Identity: feed and entry ids are ``tag:`` URIs minted from the host of the
 configured public URL (:func:`feed_id_for`, :func:`entry_id_for`); see
@@ -30,6 +31,7 @@ the public URL has no usable host.
 from __future__ import annotations
 
 from .atom import render_atom
+from .changes import render_changes
 from .ids import anchor_for, entry_id_for, feed_id_for
 from .index_page import render_index
 from .jsonfeed import render_json_feed
@@ -47,6 +49,7 @@ __all__ = [
     "entry_id_for",
     "feed_id_for",
     "render_atom",
+    "render_changes",
     "render_index",
     "render_json_feed",
     "render_opml",

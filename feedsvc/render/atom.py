@@ -6,7 +6,9 @@ its extension hook, which hands over the lxml element being built:
 * entry links: feedgen 1.0 drops ``rel`` and ``type`` from entry links, which
   would turn an image enclosure into a second ``alternate`` link;
 * ``fh:archive`` (RFC 5005 section 4) on archive documents, and ``xml:lang``
-  on an entry whose language differs from the feed's.
+  on an entry whose language differs from the feed's;
+* ``at:deleted-entry`` (RFC 6721) for each article that left the feed lately: its
+  entry id as ``ref`` and when it left as ``when``.
 
 Paging links are written as given (see :class:`.model.FeedPage`).
 """
@@ -30,22 +32,30 @@ from .xmlsafe import xml_line, xml_text
 ATOM_TYPE = "application/atom+xml"
 JSON_FEED_TYPE = "application/feed+json"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"
+TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 EXTENSION = "feedsvc"
 
 
 class _FeedExtension:
-    """feedgen feed hook: ``fh:archive`` on archive documents."""
+    """feedgen feed hook: ``fh:archive`` on archive documents, deleted entries."""
 
     def __init__(self) -> None:
         self.archive = False
+        self.deleted: list[tuple[str, str]] = []  # (entry id, RFC 3339 time)
 
     def extend_ns(self) -> dict[str, str]:
-        return {"fh": HISTORY_NS} if self.archive else {}
+        namespaces = {"fh": HISTORY_NS} if self.archive else {}
+        if self.deleted:
+            namespaces["at"] = TOMBSTONES_NS
+        return namespaces
 
     def extend_atom(self, feed: Any) -> Any:
         if self.archive:
             etree.SubElement(feed, f"{{{HISTORY_NS}}}archive")
+        for ref, when in self.deleted:
+            etree.SubElement(feed, f"{{{TOMBSTONES_NS}}}deleted-entry", {"ref": ref, "when": when})
         return feed
 
     def extend_rss(self, feed: Any) -> Any:
@@ -86,7 +96,10 @@ def _feed_generator(page: FeedPage) -> FeedGenerator:
     meta = page.meta
     generator = FeedGenerator()
     generator.register_extension(EXTENSION, _FeedExtension, _EntryExtension, atom=True, rss=False)
-    getattr(generator, EXTENSION).archive = page.archive
+    extension: _FeedExtension = getattr(generator, EXTENSION)
+    extension.archive = page.archive
+    extension.deleted = [(entry_id_for(meta.public_url, deleted.article_id),
+                          fields.rfc3339(deleted.when)) for deleted in page.deleted]
     generator.id(xml_text(meta.feed_id))
     generator.title(fields.feed_title(meta))
     generator.updated(fields.feed_updated(page))

@@ -36,10 +36,11 @@ def rfc3339(moment: datetime) -> str:
 
 
 def feed_updated(page: FeedPage) -> datetime:
-    """The newest entry's ``updated``; for an empty page, the caller's fixed value."""
-    if not page.articles:
-        return utc(page.meta.empty_updated)
-    return max(utc(article.updated) for article in page.articles)
+    """The newest entry's ``updated`` or deletion, whichever is later; for a page with
+    neither, the caller's fixed value."""
+    moments = [utc(article.updated) for article in page.articles]
+    moments += [utc(deleted.when) for deleted in page.deleted]
+    return max(moments, default=utc(page.meta.empty_updated))
 
 
 def feed_title(meta: FeedMeta) -> str:

@@ -4,7 +4,10 @@ Item ids are the Atom entry ids, so a reader switching formats keeps its
 read state. ``feed_url`` is always the subscription URL (the feed's
 identity in JSON Feed), also on later pages; ``next_url`` is the only paging
 JSON Feed has. Keys are written in a fixed order and absent values are left
-out, so the same page gives the same bytes.
+out, so the same page gives the same bytes. Articles that left the feed lately are
+listed at the top level, ``"_feedsvc": {"deleted": [{"id", "when"}, …]}`` (an
+extension: JSON Feed readers ignore ``_`` keys they do not know), with the same ids as
+Atom's ``at:deleted-entry``.
 """
 
 from __future__ import annotations
@@ -28,7 +31,11 @@ JsonObject = dict[str, Any]
 def render_json_feed(page: FeedPage) -> bytes:
     """The JSON Feed document of ``page``, UTF-8 encoded, same bytes for the same page."""
     document = _feed_object(page)
-    document["items"] = [_item_object(page.meta, article) for article in page.articles]
+    if page.deleted:  # feedsvc's extension, before the items: what to remove first
+        document["_feedsvc"] = {"deleted": [
+            {"id": entry_id_for(page.meta.public_url, deleted.article_id),
+             "when": fields.rfc3339(deleted.when)} for deleted in page.deleted]}
+    document["items"] = [json_feed_item(page.meta, article) for article in page.articles]
     return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
 
 
@@ -51,7 +58,8 @@ def _feed_object(page: FeedPage) -> JsonObject:
     return document
 
 
-def _item_object(meta: FeedMeta, article: Article) -> JsonObject:
+def json_feed_item(meta: FeedMeta, article: Article) -> JsonObject:
+    """One article as a JSON Feed item, exactly as the feeds of ``meta`` show it."""
     item: JsonObject = {
         "id": entry_id_for(meta.public_url, article.id),
         "url": xml_text(article.url),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from feedsvc.models import Article
+from feedsvc.models import Article, DeletedEntry
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,6 +48,8 @@ class FeedPage:
 
     meta: FeedMeta
     articles: tuple[Article, ...]
+    # articles that left the feed lately, newest first (the subscription document only)
+    deleted: tuple[DeletedEntry, ...] = ()
     first_url: str | None = None  # the newest page, i.e. the subscription document
     next_url: str | None = None  # the page of older articles
     previous_url: str | None = None  # the page of newer articles

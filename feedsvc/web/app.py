@@ -7,19 +7,20 @@ from aiohttp import web
 
 from feedsvc.service import Service
 from feedsvc.web.counters import FeedCounters
-from feedsvc.web.keys import FEED_COUNTERS, FEEDS, SERVICE, SITE
+from feedsvc.web.keys import FEED_COUNTERS, FEEDS, SERVICE, SITE, STREAM
 from feedsvc.web.middleware import errors_middleware
 from feedsvc.web.routes import add_routes
 
 
 def create_app(service: Service) -> web.Application:
     """The aiohttp application serving ``service`` (opened with ``serving=True``)."""
-    if service.feeds is None or service.site is None:
+    if service.feeds is None or service.site is None or service.stream is None:
         raise ValueError("the web app serves a service opened with serving=True")
     app = web.Application(middlewares=[errors_middleware])
     app[SERVICE] = service
     app[FEEDS] = service.feeds
     app[SITE] = service.site
+    app[STREAM] = service.stream
     app[FEED_COUNTERS] = FeedCounters(service.metrics)
     add_routes(app)
     return app

@@ -10,9 +10,15 @@ from aiohttp import web
 from feedsvc.errors import BadRequest
 from feedsvc.publish import FORMATS, Representation
 from feedsvc.publish.representation import encoded
+from feedsvc.store import ALL_TOPIC
 from feedsvc.web.health import health_report, shows_detail
-from feedsvc.web.keys import FEED_COUNTERS, FEEDS, SERVICE, SITE
-from feedsvc.web.paging import parse_feed_query, parse_page, reject_parameters
+from feedsvc.web.keys import FEED_COUNTERS, FEEDS, SERVICE, SITE, STREAM
+from feedsvc.web.paging import (
+    parse_changes_query,
+    parse_feed_query,
+    parse_page,
+    reject_parameters,
+)
 
 JSON = "application/json"
 
@@ -137,6 +143,19 @@ async def opml(request: web.Request) -> web.StreamResponse:
 async def api_topics(request: web.Request) -> web.StreamResponse:
     reject_parameters(request.query)
     return await _send(request, await request.app[SITE].api_topics())
+
+
+async def api_changes(request: web.Request) -> web.StreamResponse:
+    """The change stream of ``all`` or of one ``topic`` after ``since``; 304 while nothing
+    new was committed (``feedsvc.publish.changestream``)."""
+    service = request.app[SERVICE]
+    query = parse_changes_query(request.query, service.settings.changes)
+    if query.topic != ALL_TOPIC and not request.app[FEEDS].known(query.topic):
+        if query.topic in service.topics.removed:
+            raise web.HTTPGone(text=f"topic {query.topic!r} was removed")
+        raise web.HTTPNotFound(text=f"no topic {query.topic[:60]!r}; see /api/topics")
+    answer = await request.app[STREAM].read(query.topic, query.since, query.limit)
+    return await _send(request, answer)
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -6,7 +6,7 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from feedsvc.errors import BadRequest, FeedsvcError
+from feedsvc.errors import BadRequest, Expired, FeedsvcError
 from feedsvc.logsetup import get_log
 
 log = get_log("feedsvc.web")
@@ -31,6 +31,8 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     except BadRequest as exc:
         return error_response(request, 400, str(exc))
+    except Expired as exc:
+        return error_response(request, 410, str(exc))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -1,7 +1,7 @@
 """A structural Atom 1.0 validator, written from RFC 4287.
 
 It checks what the RFC says about elements, their cardinality and the
-syntax of their values (sections 3 and 4), plus three things feedsvc
+syntax of their values (sections 3 and 4), the deleted entries of RFC 6721, plus three things feedsvc
 requires of its own feeds: ``xml:lang`` on the feed, a ``self`` link, and a
 feed ``updated`` no older than any entry's. Each finding is one string
 ``path: message``; ``errors`` break a MUST, ``warnings`` a SHOULD or a
@@ -38,6 +38,7 @@ from .atom_constructs import (
 )
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+TOMBSTONES = "http://purl.org/atompub/tombstones/1.0"  # RFC 6721
 
 FEED_ONCE = ("id", "title", "updated")
 FEED_AT_MOST_ONCE = ("generator", "icon", "logo", "rights", "subtitle")
@@ -75,6 +76,7 @@ def validate_atom(document: bytes) -> Report:
 
 def _check_feed(feed: etree._Element, report: Report) -> None:
     _check_cardinality(feed, "feed", FEED_ONCE, FEED_AT_MOST_ONCE, report)
+    _check_tombstones(feed, report)
     _check_known_children(feed, "feed", FEED_CHILDREN, report)
     _check_common(feed, "feed", report)
     if not feed.get(XML_LANG):
@@ -162,6 +164,21 @@ def _check_known_children(
         name = etree.QName(child).localname
         if name not in known:
             report.errors.append(f"{path}: atom:{name} is not allowed here")
+
+
+def _check_tombstones(feed: etree._Element, report: Report) -> None:
+    """RFC 6721 section 3: ``at:deleted-entry`` has an IRI ``ref`` and a date-time
+    ``when``; a feed must not hold an entry and a tombstone for the same id."""
+    entry_ids = {entry.findtext(atom("id")) for entry in children(feed, "entry")}
+    for index, tombstone in enumerate(feed.iterfind(f"{{{TOMBSTONES}}}deleted-entry")):
+        path = f"feed/at:deleted-entry[{index}]"
+        check_iri(tombstone.get("ref"), f"{path}/@ref", report, absolute=True)
+        check_date(tombstone.get("when"), f"{path}/@when", report)
+        if tombstone.get("ref") in entry_ids:
+            report.errors.append(f"{path}: {tombstone.get('ref')} is also an entry")
+    for element in feed.iter(f"{{{TOMBSTONES}}}deleted-entry"):
+        if element.getparent() is not feed:
+            report.errors.append("at:deleted-entry: only allowed as a child of atom:feed here")
 
 
 def _check_entry_ids(entries: list[etree._Element], report: Report) -> None:
