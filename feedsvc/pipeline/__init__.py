@@ -281,8 +281,12 @@ class Pipeline:
         resolution, keys = await self.identity.resolve(article, source, self.clock())
         if resolution.article_id != article.id:
             # a copy of a stored (or retracted) story: its keys now name the survivor
-            await self.store.add_aliases(resolution.article_id,
-                                         [f"id:{article.id}", *resolution.aliases_to_add, *aliases])
+            # a new URL of the story is served in its aliases: its feeds change
+            touched = await self.store.add_aliases(
+                resolution.article_id, [f"id:{article.id}", *resolution.aliases_to_add, *aliases],
+                now=self.clock())
+            if touched:
+                report.touch(set(touched))
             report.duplicates += 1
             log.info("article.duplicate", article=article.id, survivor=resolution.article_id,
                      rung=resolution.rung)

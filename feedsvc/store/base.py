@@ -140,8 +140,14 @@ class Store(Protocol):
         retracted article back in the feeds (``RESTORED``).
         """
 
-    async def add_aliases(self, article_id: str, keys: Sequence[str]) -> None:
-        """Record more keys (URLs, ``id:<duplicate id>``) that name this article."""
+    async def add_aliases(self, article_id: str, keys: Sequence[str], *,
+                          now: datetime | None = None) -> frozenset[str]:
+        """Record more keys (URLs, ``id:<duplicate id>``) that name this article.
+
+        A new URL among them changes the article as served (its ``aliases``): with
+        ``now``, its topics and ``all`` change as of then, and are returned (empty when
+        no feed changed).
+        """
 
     async def by_fingerprint(self, fingerprint: str) -> Article | None:
         """The earliest published live article with this content fingerprint."""

@@ -29,6 +29,12 @@ PG_ALIAS_KEYS = "ARRAY(SELECT k.key FROM aliases k WHERE k.article_id = {article
 Entry = tuple[str, str, str]
 
 
+def shows_new_alias(new_keys: Iterable[str], url: str) -> bool:
+    """Whether keys newly naming an article change it as served: its ``aliases`` are the
+    URLs naming it other than its own (``codec.decode_article``)."""
+    return any("://" in key and key != url for key in new_keys)
+
+
 def feed_key(topic: str) -> str:
     """The log's key of a topic's feed: its slug, or ``LIVE_COUNT`` for ``all``."""
     return LIVE_COUNT if topic == ALL_TOPIC else topic

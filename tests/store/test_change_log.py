@@ -162,3 +162,19 @@ async def test_the_log_is_shared_by_processes_on_one_store(store: Store, store_u
         assert await log_of(other, "syria") == [(UPSERT, make_article(1).id)]
     finally:
         await other.close()
+
+
+async def test_a_new_url_naming_an_article_changes_it_where_it_is_served(store: Store) -> None:
+    article = make_article(1)
+    await store.save_article(article, {"syria"}, now=T0)
+    head = (await store.read_changes(ALL_TOPIC, 0, 10)).head
+    later = T0 + timedelta(hours=1)
+    assert await store.add_aliases(article.id, ["id:rt-arabic:7"], now=later) == frozenset()
+    assert (await store.read_changes(ALL_TOPIC, 0, 10)).head == head, "an id is not served"
+    copy_url = "https://arabic.rt.com/news/7-copy/"
+    assert await store.add_aliases(article.id, [copy_url], now=later) == {"syria", ALL_TOPIC}
+    for topic in (ALL_TOPIC, "syria"):
+        [change] = (await store.read_changes(topic, head, 10)).changes
+        assert change.article is not None and change.article.aliases == (copy_url,)
+    assert (await store.topic_stats(["syria"]))["syria"].changed_at == later
+    assert await store.add_aliases(article.id, [copy_url], now=later) == frozenset(), "once"

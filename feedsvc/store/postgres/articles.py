@@ -14,12 +14,12 @@ from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from datetime import datetime
 
 from feedsvc.models import Article
-from feedsvc.store.base import SaveOutcome
+from feedsvc.store.base import ALL_TOPIC, SaveOutcome
 from feedsvc.store.codec import decode_article, encode_article, to_micros
 from feedsvc.store.postgres.changelog import log_changes
 from feedsvc.store.postgres.connection import Connection, PostgresPool
 from feedsvc.store.postgres.topics import move_topic_counts
-from feedsvc.store.rows import LIVE_COUNT, removed_entries, saved_entries
+from feedsvc.store.rows import LIVE_COUNT, removed_entries, saved_entries, shows_new_alias
 
 
 class PostgresArticles(PostgresPool):
@@ -79,11 +79,22 @@ class PostgresArticles(PostgresPool):
 
         return await self._write(work)
 
-    async def add_aliases(self, article_id: str, keys: Sequence[str]) -> None:
-        async def work(conn: Connection) -> None:
-            await _insert_aliases(conn, article_id, keys)
+    async def add_aliases(self, article_id: str, keys: Sequence[str], *,
+                          now: datetime | None = None) -> frozenset[str]:
+        async def work(conn: Connection) -> frozenset[str]:
+            new = await _insert_aliases(conn, article_id, keys)
+            url = await conn.fetchval(
+                "SELECT body FROM articles WHERE id = $1 AND live FOR UPDATE", article_id)
+            if now is None or url is None or not shows_new_alias(new, decode_article(url).url):
+                return frozenset()
+            topics = {row[0] for row in await conn.fetch(
+                "SELECT topic FROM topic_articles WHERE article_id = $1", article_id)}
+            await move_topic_counts(conn, Counter(), touched=topics | {LIVE_COUNT}, at=now)
+            await log_changes(conn, saved_entries(article_id, topics, topics,
+                                                  content_changed=True), now)
+            return frozenset(topics | {ALL_TOPIC})
 
-        await self._write(work)
+        return await self._write(work)
 
     async def by_fingerprint(self, fingerprint: str) -> Article | None:
         rows = await self._read(
@@ -196,8 +207,10 @@ async def _claim_article(conn: Connection, article: Article, fingerprint: str | 
     return inserted is not None
 
 
-async def _insert_aliases(conn: Connection, article_id: str, keys: Iterable[str]) -> None:
-    """Keys already naming an article keep naming it (the SQLite ``INSERT OR IGNORE``)."""
-    await conn.execute(
+async def _insert_aliases(conn: Connection, article_id: str, keys: Iterable[str]) -> list[str]:
+    """Keys already naming an article keep naming it (the SQLite ``INSERT OR IGNORE``);
+    the keys that were new."""
+    rows = await conn.fetch(
         "INSERT INTO aliases (key, article_id) SELECT key, $2 FROM unnest($1::text[]) AS key "
-        "ORDER BY key ON CONFLICT (key) DO NOTHING", sorted(set(keys)), article_id)
+        "ORDER BY key ON CONFLICT (key) DO NOTHING RETURNING key", sorted(set(keys)), article_id)
+    return [row[0] for row in rows]

@@ -15,9 +15,9 @@ from typing import Any
 import aiosqlite
 
 from feedsvc.models import Article
-from feedsvc.store.base import SaveOutcome
+from feedsvc.store.base import ALL_TOPIC, SaveOutcome
 from feedsvc.store.codec import decode_article, encode_article, to_micros
-from feedsvc.store.rows import LIVE_COUNT, removed_entries, saved_entries
+from feedsvc.store.rows import LIVE_COUNT, removed_entries, saved_entries, shows_new_alias
 from feedsvc.store.sqlite.changelog import log_changes
 from feedsvc.store.sqlite.connection import SQLiteConnection
 from feedsvc.store.sqlite.topics import move_topic_counts, touch_topics
@@ -83,12 +83,25 @@ class SQLiteArticles(SQLiteConnection):
 
         return await self._write(work)
 
-    async def add_aliases(self, article_id: str, keys: Sequence[str]) -> None:
-        async def work(db: aiosqlite.Connection) -> None:
+    async def add_aliases(self, article_id: str, keys: Sequence[str], *,
+                          now: datetime | None = None) -> frozenset[str]:
+        async def work(db: aiosqlite.Connection) -> frozenset[str]:
+            new = [key for key in dict.fromkeys(keys) if not list(await db.execute_fetchall(
+                "SELECT 1 FROM aliases WHERE key = ?", (key,)))]
             await db.executemany("INSERT OR IGNORE INTO aliases (key, article_id) VALUES (?, ?)",
-                                 [(key, article_id) for key in keys])
+                                 [(key, article_id) for key in new])
+            rows = list(await db.execute_fetchall(
+                "SELECT body FROM articles WHERE id = ? AND live = 1", (article_id,)))
+            if now is None or not rows or not shows_new_alias(new, decode_article(rows[0][0]).url):
+                return frozenset()
+            topics = {row[0] for row in await db.execute_fetchall(
+                "SELECT topic FROM topic_articles WHERE article_id = ?", (article_id,))}
+            await touch_topics(db, topics | {LIVE_COUNT}, now)
+            await log_changes(db, saved_entries(article_id, topics, topics,
+                                                content_changed=True), now)
+            return frozenset(topics | {ALL_TOPIC})
 
-        await self._write(work)
+        return await self._write(work)
 
     async def by_fingerprint(self, fingerprint: str) -> Article | None:
         rows = await self._read(
