@@ -58,7 +58,6 @@ from feedsvc.config import (  # noqa: E402
     StorageSettings,
 )
 from feedsvc.models import Article  # noqa: E402
-from feedsvc.publish.cursors import encode_cursor  # noqa: E402
 from feedsvc.service import open_service  # noqa: E402
 from feedsvc.store import ALL_TOPIC, Cursor, Store, store_for_url  # noqa: E402
 from feedsvc.topics import load_topics  # noqa: E402
@@ -185,7 +184,9 @@ async def serve(url: str, data: Path, requests: int, connections: int) -> dict[s
             base = str(server.make_url("")).rstrip("/")
             slug = next(iter(service.topics.topics))
             page = await service.store.topic_page(ALL_TOPIC, limit=requests + 50)
-            cursors = [encode_cursor(Cursor(a.published, a.id)) for a in page[50:50 + requests]]
+            assert service.feeds is not None  # served: the deployment's cursors sign them
+            cursors = [service.feeds.cursors.encode(ALL_TOPIC, Cursor(a.published, a.id))
+                       for a in page[50:50 + requests]]
             connector = aiohttp.TCPConnector(limit=connections)
             async with aiohttp.ClientSession(connector=connector) as http:
                 hit = await load(http, [f"{base}/feeds/{slug}.json"] * requests, connections)

@@ -9,7 +9,8 @@ the feeds once for what is already there, then follow the stream.
 
 A position before the log's horizon (changes older than ``changes.retention`` were
 dropped since) or beyond anything the log ever handed out (a store restored from a
-backup) cannot be continued: :class:`~feedsvc.errors.Expired`, a 410 that tells the
+backup, until it has handed out as many again: operators replace the key after a
+restore, see docs/operations.md) cannot be continued: :class:`~feedsvc.errors.Expired`, a 410 that tells the
 client to read the feeds again. Tokens are signed with the deployment's cursor key, so
 one that was tampered with or comes from another install is a 400 before anything is
 read.

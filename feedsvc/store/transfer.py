@@ -8,7 +8,8 @@
 Both stores are opened as feedsvc opens them, so each schema is brought up to date
 first. Then every table the two schemas share (articles, aliases, tombstones, topic
 memberships and counts, poll and page state; not leases, not the migrations' record)
-is copied table by table, in primary-key order, in batches:
+is copied table by table, in primary-key order, in batches (the shared secrets and
+the change log too, so cursors and change stream positions go on working):
 
 - each batch is upserted by primary key (``INSERT … ON CONFLICT … DO UPDATE``), so a
   row copied twice is still one row, and running the copy again over a finished one
@@ -264,6 +265,12 @@ class _Target:
                 "WHERE live ON CONFLICT (topic) DO UPDATE SET count = excluded.count",
                 LIVE_COUNT)
             await conn.execute("UPDATE topic_counts SET version = version + 1")
+            # the change log goes on after the copied positions, so a consumer's token
+            # from the SQLite install (signed with the copied key) goes on here too
+            await conn.execute(
+                "SELECT setval('change_seq', GREATEST(m.seq, 1), m.seq > 0) FROM (SELECT "
+                "GREATEST((SELECT COALESCE(MAX(seq), 0) FROM changes), "
+                "(SELECT COALESCE(MAX(seq), 0) FROM change_horizon)) AS seq) m")
             await conn.execute("DELETE FROM copy_progress WHERE source = $1", self.source)
 
         await self._run(work)

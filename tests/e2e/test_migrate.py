@@ -92,6 +92,8 @@ async def test_a_whole_install_is_copied_and_serves_the_same_feeds(
         database: str, replica: ReplicaSite, serve_feedsvc: Any, tmp_path: Path) -> None:
     settings = settings_for(replica.base_url, tmp_path)
     sqlite_service, http, sqlite_base = await serve_feedsvc(settings)
+    async with http.get(f"{sqlite_base}/api/changes") as response:
+        start = (await response.json())["next"]  # a consumer's position before it all
     await sqlite_service.poller.poll(settings.sources[0])
     newest = (await sqlite_service.store.topic_page(ALL_TOPIC, limit=1))[0]
     await sqlite_service.store.retract_article(newest.id, now=T0)  # a tombstone to copy
@@ -111,6 +113,14 @@ async def test_a_whole_install_is_copied_and_serves_the_same_feeds(
     _, _, pg_base = await serve_feedsvc(pg_settings)
     slugs = [*sqlite_service.topics.topics, ALL_TOPIC]
     assert await differences(http, [sqlite_base, pg_base], slugs) == []
+    # and the change stream goes on from a position the SQLite install handed out
+    streams = []
+    for base in (sqlite_base, pg_base):
+        async with http.get(f"{base}/api/changes", params={"since": start, "limit": "1000"}
+                            ) as response:
+            assert response.status == 200
+            streams.append(await response.read())
+    assert streams[0] == streams[1] and b'"op":"delete"' in streams[0]
 
     status, again = await migrate("--from", f"sqlite:///{db}", "--to", database)
     assert status == 0, again

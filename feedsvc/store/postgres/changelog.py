@@ -37,13 +37,15 @@ async def log_changes(conn: Connection, entries: Iterable[Entry], at: datetime) 
     if not keys:
         return
     await lock_change_log(conn)
-    newest = await conn.fetchval("SELECT COALESCE(MAX(at), 0) FROM changes")
+    # read after the lock: every earlier append is committed and seen, so at never goes
+    # back along the log
     await conn.execute(
         "INSERT INTO changes (topic, article_id, op, at, listed) "
-        "SELECT u.topic, u.article_id, u.op, $4, TRUE "
+        "SELECT u.topic, u.article_id, u.op, "
+        "GREATEST($4, (SELECT COALESCE(MAX(at), 0) FROM changes)), TRUE "
         "FROM unnest($1::text[], $2::text[], $3::text[]) AS u (topic, article_id, op) "
         "ORDER BY u.topic, u.article_id "
         "ON CONFLICT (topic, article_id) DO UPDATE SET seq = nextval('change_seq'), "
         "op = excluded.op, at = excluded.at, listed = TRUE",
         [topic for topic, _ in keys], [article_id for _, article_id in keys],
-        [newest_op[key] for key in keys], max(to_micros(at), int(newest)))
+        [newest_op[key] for key in keys], to_micros(at))

@@ -27,9 +27,8 @@ async def log_changes(db: aiosqlite.Connection, entries: Iterable[Entry], at: da
     rows = sorted((topic, article_id, op) for (topic, article_id), op in newest_op.items())
     if not rows:
         return
-    (newest,) = list(await db.execute_fetchall("SELECT COALESCE(MAX(at), 0) FROM changes"))[0]
-    moment = max(to_micros(at), int(newest))
+    # at never goes back along the log: the newest time written, if later (one statement)
     await db.executemany(
-        "INSERT OR REPLACE INTO changes (topic, article_id, op, at, listed) VALUES (?, ?, ?, ?, 1)",
-        [(topic, article_id, op, moment) for topic, article_id, op in rows])
-
+        "INSERT OR REPLACE INTO changes (topic, article_id, op, at, listed) VALUES "
+        "(?, ?, ?, MAX(?, COALESCE((SELECT MAX(at) FROM changes), 0)), 1)",
+        [(topic, article_id, op, to_micros(at)) for topic, article_id, op in rows])
