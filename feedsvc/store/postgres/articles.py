@@ -82,10 +82,11 @@ class PostgresArticles(PostgresPool):
     async def add_aliases(self, article_id: str, keys: Sequence[str], *,
                           now: datetime | None = None) -> frozenset[str]:
         async def work(conn: Connection) -> frozenset[str]:
-            new = await _insert_aliases(conn, article_id, keys)
-            url = await conn.fetchval(
+            # the article's row first, as every write that touches an article locks it
+            body = await conn.fetchval(
                 "SELECT body FROM articles WHERE id = $1 AND live FOR UPDATE", article_id)
-            if now is None or url is None or not shows_new_alias(new, decode_article(url).url):
+            new = await _insert_aliases(conn, article_id, keys)
+            if now is None or body is None or not shows_new_alias(new, decode_article(body).url):
                 return frozenset()
             topics = {row[0] for row in await conn.fetch(
                 "SELECT topic FROM topic_articles WHERE article_id = $1", article_id)}

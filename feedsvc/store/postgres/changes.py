@@ -42,7 +42,7 @@ class PostgresChanges(PostgresPool):
             "COALESCE((SELECT seq FROM change_horizon WHERE topic = $1), 0), "
             "(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM change_seq)",
             feed_key(topic)))[0]
-        return ChangePage(changes, head=max(int(head), int(horizon)), horizon=int(horizon),
+        return ChangePage(changes, head=int(head), horizon=int(horizon),
                           high_water=int(high_water))
 
     async def deleted_entries(self, topic: str, limit: int) -> list[DeletedEntry]:
@@ -78,5 +78,5 @@ def _change(row: Any) -> FeedChange:
     seq, op, article_id, at, body, keys, topics = row
     if op != UPSERT or body is None:
         return FeedChange(int(seq), op, article_id, from_micros(at))
-    return FeedChange(int(seq), op, article_id, from_micros(at), decode_article(body, keys or ()),
-                  tuple(topics or ()))
+    article = decode_article(body, keys or ())
+    return FeedChange(int(seq), op, article_id, from_micros(at), article, tuple(topics or ()))

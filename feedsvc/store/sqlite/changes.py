@@ -43,7 +43,7 @@ class SQLiteChanges(SQLiteConnection):
             "COALESCE((SELECT seq FROM change_horizon WHERE topic = ?), 0), "
             "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)",
             (feed_key(topic),)))[0]
-        return ChangePage(changes, head=max(int(head), int(horizon)), horizon=int(horizon),
+        return ChangePage(changes, head=int(head), horizon=int(horizon),
                           high_water=int(high_water))
 
     async def deleted_entries(self, topic: str, limit: int) -> list[DeletedEntry]:
@@ -81,5 +81,5 @@ def _change(seq: int, op: str, article_id: str, at: int, body: bytes | None,
     if op != UPSERT or body is None:
         return FeedChange(seq, op, article_id, from_micros(at))
     article = decode_article(body, (keys or "").split("\x1f"))
-    return FeedChange(seq, op, article_id, from_micros(at), article,
-                  tuple(sorted(filter(None, (topics or "").split("\x1f")))))
+    topic_slugs = tuple(sorted(filter(None, (topics or "").split("\x1f"))))
+    return FeedChange(seq, op, article_id, from_micros(at), article, topic_slugs)
