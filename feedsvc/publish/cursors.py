@@ -54,8 +54,7 @@ class Cursors:
 
     def encode(self, slug: str, cursor: Cursor) -> str:
         micros = (cursor.published - _EPOCH) // _MICRO  # exact: the same instant comes back
-        raw = orjson.dumps([micros, cursor.article_id])
-        return base64.urlsafe_b64encode(raw + self._tag(slug, raw)).rstrip(b"=").decode("ascii")
+        return self._signed(slug, orjson.dumps([micros, cursor.article_id]))
 
     def decode(self, slug: str, token: str) -> Cursor:
         """The cursor a token names; :class:`BadRequest` for anything this service did not
@@ -72,8 +71,7 @@ class Cursors:
 
     def encode_position(self, position: int) -> str:
         """A change stream position as a token for ``next`` (and ``since``)."""
-        raw = orjson.dumps([POSITION, position])
-        return base64.urlsafe_b64encode(raw + self._tag("", raw)).rstrip(b"=").decode("ascii")
+        return self._signed("", orjson.dumps([POSITION, position]))
 
     def decode_position(self, token: str) -> int:
         """The position a ``since`` token names; :class:`BadRequest` for anything this
@@ -87,6 +85,10 @@ class Cursors:
             return position
         except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
             raise _not_issued("since") from exc
+
+    def _signed(self, slug: str, raw: bytes) -> str:
+        """The token of ``raw`` issued under ``slug``: its bytes and their tag, base64."""
+        return base64.urlsafe_b64encode(raw + self._tag(slug, raw)).rstrip(b"=").decode("ascii")
 
     def _verified(self, slug: str, token: str, name: str) -> bytes:
         """The signed bytes of a token issued under ``slug``, or :class:`BadRequest`."""

@@ -33,7 +33,6 @@ ATOM_TYPE = "application/atom+xml"
 JSON_FEED_TYPE = "application/feed+json"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"
 TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
-ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 EXTENSION = "feedsvc"
 

@@ -35,11 +35,11 @@ def render_changes(changes: Sequence[FeedChange], meta: FeedMeta, next_token: st
 
 
 def _change_object(meta: FeedMeta, change: FeedChange) -> JsonObject:
-    upsert = change.op == UPSERT and change.article is not None
+    article = change.article if change.op == UPSERT else None
     return {
         "op": change.op,
         "id": entry_id_for(meta.public_url, change.article_id),
-        "topics": list(change.topics) if upsert else [],
-        "item": json_feed_item(meta, change.article) if upsert and change.article else None,
+        "topics": list(change.topics) if article else [],
+        "item": json_feed_item(meta, article) if article else None,
         "at": fields.rfc3339(change.at),
     }

@@ -60,7 +60,8 @@ def _only(params: MultiMapping[str], names: tuple[str, ...]) -> None:
 
 
 def _listed(names: tuple[str, ...]) -> str:
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    """``a``, ``a and b``, ``a, b and c``."""
+    return " and ".join(filter(None, (", ".join(names[:-1]), names[-1])))
 
 
 def _limit(params: MultiMapping[str], default: int, most: int) -> int:
@@ -76,15 +77,10 @@ def _limit(params: MultiMapping[str], default: int, most: int) -> int:
 
 def parse_page(params: MultiMapping[str], *, pages: int) -> int:
     """``page`` (1 to ``pages``) of a paged list; anything else is a :class:`BadRequest`."""
-    unknown = sorted(set(params) - {"page"})
-    if unknown:
-        raise BadRequest(f"unknown parameter: {unknown[0][:40]!r} (use page)")
-    values = params.getall("page", ())
-    if len(values) > 1:
-        raise BadRequest("page: given more than once")
-    if not values:
+    _only(params, ("page",))
+    raw = params.get("page")
+    if raw is None:
         return 1
-    raw = values[0]
     if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_LIMIT_DIGITS
             and 1 <= int(raw) <= pages):
         raise BadRequest(f"page: {raw[:40]!r} is not a page from 1 to {pages}")

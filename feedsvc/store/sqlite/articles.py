@@ -86,10 +86,9 @@ class SQLiteArticles(SQLiteConnection):
     async def add_aliases(self, article_id: str, keys: Sequence[str], *,
                           now: datetime | None = None) -> frozenset[str]:
         async def work(db: aiosqlite.Connection) -> frozenset[str]:
-            new = [key for key in dict.fromkeys(keys) if not list(await db.execute_fetchall(
-                "SELECT 1 FROM aliases WHERE key = ?", (key,)))]
-            await db.executemany("INSERT OR IGNORE INTO aliases (key, article_id) VALUES (?, ?)",
-                                 [(key, article_id) for key in new])
+            new = [key for key in dict.fromkeys(keys) if list(await db.execute_fetchall(
+                "INSERT OR IGNORE INTO aliases (key, article_id) VALUES (?, ?) RETURNING key",
+                (key, article_id)))]
             rows = list(await db.execute_fetchall(
                 "SELECT body FROM articles WHERE id = ? AND live = 1", (article_id,)))
             if now is None or not rows or not shows_new_alias(new, decode_article(rows[0][0]).url):
