@@ -154,3 +154,18 @@ def test_the_recheck_schedule_and_the_grace_period_read_and_are_checked(tmp_path
     [problem] = problems_of(path)
     assert problem.startswith(f"{path}:3: sources[0].recheck_after: ")
     assert problem.endswith("expected a list of durations such as ['15m', '1h']")
+
+
+def test_the_changes_table_reads_and_is_checked(tmp_path: Path) -> None:
+    path = write(tmp_path, '[changes]\ndeleted_window = "2d"\nretention = "10d"\n'
+                           'deleted_max = 50\npage_size = 20\nmax_page_size = 500\n')
+    changes = load_settings(path, {}).changes
+    assert (changes.deleted_window, changes.retention) == (timedelta(days=2), timedelta(days=10))
+    assert (changes.deleted_max, changes.page_size, changes.max_page_size) == (50, 20, 500)
+    path = write(tmp_path, '[changes]\ndeleted_window = "7d"\nretention = "1d"\n'
+                           'deleted_max = 20000\npage_size = 0\n')
+    found = problems_of(path)
+    assert f"{path}:3: changes.retention: must be at least deleted_window (a deletion a feed " \
+           "lists must still be in the change stream)" in found
+    assert f"{path}:4: changes.deleted_max: must be from 0 to 10000" in found
+    assert f"{path}:5: changes.page_size: must be at least 1" in found
