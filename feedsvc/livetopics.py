@@ -252,7 +252,7 @@ class LiveTopics:
         # changed topic only once its backfill is stored, never half-filled.
         before, self.index = self.index, index
         try:
-            await self._backfill(stale)
+            await self._backfill(stale, index)
         except BaseException:
             self.index = before  # the topics in force stay whole
             raise
@@ -266,7 +266,7 @@ class LiveTopics:
                  backfilled=len(stale), removed=len(gone))
         await self.changes.publish(changed | {t.slug for t in stale} | gone)
 
-    async def _backfill(self, topics: list[Topic]) -> None:
+    async def _backfill(self, topics: list[Topic], index: TopicIndex) -> None:
         """Apply the rules of ``topics`` to every stored article, then store the members
         and the rules' fingerprints in one transaction, under the lease
         ``topics:backfill``: a replica that had to wait for it reads the fingerprints
@@ -279,15 +279,17 @@ class LiveTopics:
             if len(todo) < len(topics):
                 log.info("topics.backfill_found", topics=len(topics) - len(todo))
             if todo:
-                await self._match_stored(todo)
+                await self._match_stored(todo, index)
 
-    async def _match_stored(self, topics: list[Topic]) -> None:
+    async def _match_stored(self, topics: list[Topic], index: TopicIndex) -> None:
         """The matching runs in a worker thread, a batch of articles at a time, so serving
-        goes on meanwhile."""
+        goes on meanwhile. ``index`` holds every topic in force: used as it is when most
+        of them are to be backfilled (a first start), rather than compiled again."""
         # over every stored article: at start-up this is what takes the time
         log.info("topics.backfilling", file=str(self.path), topics=len(topics),
                  articles=await self.store.count_articles())
-        index = await asyncio.to_thread(compile_topics, tuple(topics))
+        if len(topics) * 2 < len(index):  # a few topics: a smaller index is quicker
+            index = await asyncio.to_thread(compile_topics, tuple(topics))
         members: dict[str, set[str]] = {topic.slug: set() for topic in topics}
         batch: list[Article] = []
         async for article in self.store.iter_articles(batch_size=BACKFILL_BATCH):
@@ -307,4 +309,5 @@ BACKFILL_BATCH = 500  # stored articles matched per worker-thread call
 def _collect(index: TopicIndex, articles: list[Article], members: dict[str, set[str]]) -> None:
     for article in articles:
         for slug in index.match(article):
-            members[slug].add(article.id)
+            if (held := members.get(slug)) is not None:  # the index may hold other topics
+                held.add(article.id)

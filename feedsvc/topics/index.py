@@ -23,6 +23,7 @@ from typing import Any
 from feedsvc.errors import TopicConfigError
 from feedsvc.models import Article
 from feedsvc.normalize.arabic import normalize_text, word_forms
+from feedsvc.topics.bulk import collector_paused
 from feedsvc.topics.compiled import (
     Accept,
     AcceptSpec,
@@ -59,7 +60,8 @@ def compile_topics(topics: Iterable[Topic]) -> TopicIndex:
     duplicates = sorted(slug for slug, count in counts.items() if count > 1)
     if duplicates:
         raise TopicConfigError([f"duplicate topic slug {slug!r}" for slug in duplicates])
-    return TopicIndex(entries)
+    with collector_paused():
+        return TopicIndex(entries)
 
 
 def _entry(topic: Topic) -> _Entry:

@@ -26,6 +26,7 @@ from feedsvc.tomlfile import (
     short,
     shown,
 )
+from feedsvc.topics.bulk import collector_paused
 from feedsvc.topics.locate import Spot, TableSpots, scan_tables, string_spot
 from feedsvc.topics.model import (
     DEFAULT_LIMITS,
@@ -62,25 +63,28 @@ def read_topics_text(path: Path, limits: TopicLimits = DEFAULT_LIMITS) -> str:
 
 def parse_topics(text: str, filename: str, limits: TopicLimits = DEFAULT_LIMITS) -> tuple[Topic, ...]:
     """The topics defined by TOML ``text``; ``filename`` prefixes each problem."""
+    with collector_paused():
+        return _parse_topics(text, filename, limits)
+
+
+def _parse_topics(text: str, filename: str, limits: TopicLimits) -> tuple[Topic, ...]:
     data = parse_toml(text)
     if isinstance(data, Fault):
         raise TopicConfigError([one_line(_fault_problem(filename, data, scan_tables(text)[1]))])
-    top, tables = scan_tables(text)
     problems = _Problems(filename, text)
     for key in data:
         if key != "topics":
-            problems.add(top.get(key, Spot(1, 1)),
+            problems.add(problems.top().get(key, Spot(1, 1)),
                          f"unknown top-level key {shown(key)} (expected [[topics]] tables)")
     raw_topics = data.get("topics", [])
     if not isinstance(raw_topics, list) or not all(isinstance(t, dict) for t in raw_topics):
-        problems.add(top.get("topics", Spot(1, 1)), "'topics' must be written as [[topics]] tables")
+        problems.add(problems.top().get("topics", Spot(1, 1)), "'topics' must be written as [[topics]] tables")
         raw_topics = []
     if len(raw_topics) > limits.max_topics:  # checking each would cost what the limit prevents
-        spot = tables[limits.max_topics].header if len(tables) > limits.max_topics else Spot(1, 1)
-        problems.add(spot, f"{len(raw_topics)} topics: more than the limit of "
+        problems.add(problems.table(limits.max_topics).header, f"{len(raw_topics)} topics: more than the limit of "
                            f"{limits.max_topics} (topics.max_topics)")
         raise TopicConfigError(problems.lines)
-    topics = _read_all(raw_topics, tables, problems)
+    topics = _read_all(raw_topics, problems)
     if problems.lines:
         raise TopicConfigError(problems.lines)
     return topics
@@ -108,27 +112,46 @@ def _spot_of_keys(keys: tuple[str | int, ...], tables: list[TableSpots]) -> Spot
 
 @dataclass(slots=True)
 class _Problems:
+    """The problems found so far, and where things are in the file: scanned only once
+    a problem needs a spot (a valid file of 10,000 topics would spend a third of a
+    second on it)."""
+
     filename: str
     text: str
     lines: list[str] = field(default_factory=list)
+    scanned: tuple[dict[str, Spot], list[TableSpots]] | None = None
 
     def add(self, spot: Spot, reason: str) -> None:
         self.lines.append(one_line(redact(f"{self.filename}:{spot.line}:{spot.column}: {reason}")))
 
+    def top(self) -> dict[str, Spot]:
+        """Where each top-level key is written."""
+        return self._scan()[0]
 
-def _read_all(raw_topics: list[dict[str, object]], tables: list[TableSpots], problems: _Problems) -> tuple[Topic, ...]:
+    def table(self, number: int) -> TableSpots:
+        """Where the ``number``-th ``[[topics]]`` table and its keys are written."""
+        tables = self._scan()[1]
+        return tables[number] if number < len(tables) else TableSpots(Spot(1, 1))
+
+    def _scan(self) -> tuple[dict[str, Spot], list[TableSpots]]:
+        if self.scanned is None:
+            self.scanned = scan_tables(self.text)
+        return self.scanned
+
+
+def _read_all(raw_topics: list[dict[str, object]], problems: _Problems) -> tuple[Topic, ...]:
     topics: list[Topic] = []
-    first_slug_line: dict[str, int] = {}
+    first_with_slug: dict[str, int] = {}
     for number, raw in enumerate(raw_topics):
-        spots = tables[number] if number < len(tables) else TableSpots(Spot(1, 1))
-        topic = _TopicReader(raw, spots, problems).read()
+        topic = _TopicReader(raw, number, problems).read()
         slug = raw.get("slug")
-        if isinstance(slug, str) and slug in first_slug_line:
-            where = first_slug_line[slug]
+        if isinstance(slug, str) and slug in first_with_slug:
+            spots, first = problems.table(number), problems.table(first_with_slug[slug])
+            where = first.values.get("slug", first.header).line
             problems.add(spots.values.get("slug", spots.header),
                          f"duplicate slug {shown(slug)} (first defined on line {where})")
         elif isinstance(slug, str):
-            first_slug_line[slug] = spots.values.get("slug", spots.header).line
+            first_with_slug[slug] = number
         if topic is not None:
             topics.append(topic)
     return tuple(topics)
@@ -139,13 +162,14 @@ class _TopicReader:
     """Checks one ``[[topics]]`` table, adding a problem per fault."""
 
     raw: dict[str, object]
-    spots: TableSpots
+    number: int  # of the table in the file, from 0
     problems: _Problems
     failed: bool = False
 
     def fail(self, key: str | None, reason: str, offset: int | None = None) -> None:
         self.failed = True
-        spot = self.spots.values.get(key, self.spots.header) if key else self.spots.header
+        spots = self.problems.table(self.number)
+        spot = spots.values.get(key, spots.header) if key else spots.header
         if offset is not None:
             spot = string_spot(self.problems.text, spot, offset)
         self.problems.add(spot, f"{short(key)}: {reason}" if key else reason)

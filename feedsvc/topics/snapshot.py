@@ -19,6 +19,7 @@ import pickle
 from typing import Any, cast
 
 from feedsvc import __version__
+from feedsvc.topics.bulk import collector_paused
 from feedsvc.topics.index import IndexState, TopicIndex
 from feedsvc.topics.model import MATCHER_VERSION, Topic, TopicLimits
 
@@ -48,8 +49,9 @@ def loads(blob: bytes) -> tuple[tuple[Topic, ...], TopicIndex]:
     if not blob.startswith(FORMAT):
         raise SnapshotError("not a topics snapshot of this format")
     try:
-        state = _PlainUnpickler(io.BytesIO(blob[len(FORMAT):])).load()
-        index = TopicIndex.from_state(cast(IndexState, state))
+        with collector_paused():
+            state = _PlainUnpickler(io.BytesIO(blob[len(FORMAT):])).load()
+            index = TopicIndex.from_state(cast(IndexState, state))
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError,
             IndexError, AttributeError) as exc:
         raise SnapshotError(f"unreadable topics snapshot: {exc!r}") from exc

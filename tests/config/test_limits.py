@@ -92,6 +92,21 @@ def test_a_long_dotted_key_stops_before_parsing(tmp_path: Path) -> None:
         f"{path}:2:{len('host') + 1 + 16 * 2}: a dotted key of more than 17 parts: deeper than the limit of 16"]
 
 
+def test_a_line_of_dots_in_a_string_is_scanned_and_read(tmp_path: Path) -> None:
+    """Dots in a string: the line is looked at closely, and found to hold no long key."""
+    path = write(tmp_path, '[server]\nsite_title = "' + "." * 40 + '"\n')
+    assert load_settings(path, {}).server.site_title == "." * 40
+
+
+def test_a_nesting_fault_comes_before_a_later_syntax_error(tmp_path: Path) -> None:
+    """Seen by the parser first as a syntax error further on, the file is scanned and
+    the nesting, earlier, is what is reported, as when the scan ran first."""
+    path = write(tmp_path, "[server]\nhost = " + "[" * 20 + "1" + "]" * 20 + "\nport = = 1\n")
+    assert problems_of(path) == [
+        f"{path}:2:{len('host = ') + 1 + MAX_NESTING}: arrays and tables nested 17 deep: "
+        "deeper than the limit of 16"]
+
+
 def test_depth_built_from_headers_and_keys_is_measured_after_parsing(tmp_path: Path) -> None:
     path = write(tmp_path, "[server" + ".a" * 10 + "]\nb" + ".c" * 10 + " = 1\n")
     assert problems_of(path) == [f"{path}:2: server.a.a.a…: tables nested more than 16 deep"]

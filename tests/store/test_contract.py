@@ -111,6 +111,26 @@ async def test_stats_and_backfill_membership(store: Store) -> None:
     assert await store.topic_rules() == {"other": "rules-2"}
 
 
+async def test_a_backfill_of_thousands_of_topics_writes_only_what_moved(store: Store) -> None:
+    """Members of 1,200 topics at once (more than one statement's worth of names on
+    SQLite): each topic ends with exactly its members, and only moved topics change."""
+    articles = [make_article(n) for n in range(1, 6)]
+    for article in articles:
+        await store.save_article(article, {"t0007"} if article is articles[0] else set(), now=T0)
+    slugs = [f"t{n:04d}" for n in range(1200)]
+    wanted = {slug: {articles[n // 300].id} if n % 300 == 7 else set() for n, slug in enumerate(slugs)}
+    rules = {slug: "r1" for slug in slugs}
+    changed = await store.set_topic_members(wanted, rules, now=T0)
+    assert changed == {"t0307", "t0607", "t0907"}, "t0007 held its member already"
+    stats = await store.topic_stats(slugs)
+    assert {slug for slug in slugs if stats[slug].count} == {"t0007", "t0307", "t0607", "t0907"}
+    assert await store.topic_rules() == rules
+    wanted["t0007"], wanted["t1199"] = set(), {articles[4].id}
+    assert await store.set_topic_members(wanted, rules, now=T0) == {"t0007", "t1199"}
+    stats = await store.topic_stats(["t0007", "t1199"])
+    assert (stats["t0007"].count, stats["t1199"].count) == (0, 1)
+
+
 async def test_iter_articles_reads_everything_in_batches(store: Store) -> None:
     for n in range(1, 12):
         await store.save_article(make_article(n), set(), now=T0)

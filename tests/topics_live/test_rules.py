@@ -58,3 +58,32 @@ async def test_backfill_follows_the_rules_not_the_restarts(
         assert "gaza" in service.topics.removed
     fields = loaded(caplog)
     assert (fields["backfilled"], fields["removed"]) == (1, 1), "renamed: one new, one gone"
+
+
+async def test_many_new_topics_are_backfilled_with_the_index_in_force(
+        replica: ReplicaSite, tmp_path: Path, clock: Clock,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Half the topics new or more: the backfill matches with the whole index just
+    compiled (not a second one), and stores members for the new topics only."""
+    topics_file = tmp_path / "topics.toml"
+    shipped = SHIPPED_TOPICS.read_text(encoding="utf-8")
+    topics_file.write_text(shipped, encoding="utf-8")
+    settings = settings_for(replica.base_url, tmp_path, topics_file=topics_file)
+    caplog.set_level(logging.INFO, logger="feedsvc.topics")
+    async with open_service(settings, clock=clock, serving=False, scheduling=False) as service:
+        await service.poller.poll(settings.sources[0])
+        slugs = sorted(service.topics.topics)
+        before = await service.store.topic_stats(slugs)
+        versions = await service.store.topic_versions()
+    copies = shipped.replace('slug = "', 'slug = "copy-')
+    topics_file.write_text(shipped + "\n" + copies[copies.index("[[topics]]"):], encoding="utf-8")
+    async with open_service(settings, clock=clock, serving=False, scheduling=False) as service:
+        assert len(service.topics.topics) == 2 * len(slugs)
+        after = await service.store.topic_stats([f"copy-{slug}" for slug in slugs] + slugs)
+        unchanged = {slug: v for slug, v in (await service.store.topic_versions()).items()
+                     if slug in slugs}
+    assert loaded(caplog)["backfilled"] == len(slugs)
+    assert {slug: after[f"copy-{slug}"].count for slug in slugs} == {
+        slug: before[slug].count for slug in slugs}, "each copy holds what its original holds"
+    assert sum(before[slug].count for slug in slugs) > 0
+    assert unchanged == {slug: versions[slug] for slug in slugs}, "the originals were not written"

@@ -81,8 +81,11 @@ class PostgresTopics(PostgresPool):
             moved: Counter[str] = Counter()
             changed = set()
             entries: list[Entry] = []
+            current = await _members_of(conn, sorted(members))
             for topic in sorted(members):
-                added, removed = await _replace_members(conn, topic, set(members[topic]))
+                if current[topic] == (wanted := set(members[topic])):
+                    continue  # most topics, in a backfill of thousands: one read for all
+                added, removed = await _replace_members(conn, topic, current[topic], wanted)
                 if added or removed:
                     changed.add(topic)
                     moved[topic] += len(added) - len(removed)
@@ -132,14 +135,19 @@ class PostgresTopics(PostgresPool):
         await self._write(work)
 
 
-async def _replace_members(conn: Connection, topic: str, wanted: set[str]
+async def _members_of(conn: Connection, topics: list[str]) -> dict[str, set[str]]:
+    """The stored members of each of ``topics``, in one statement."""
+    members: dict[str, set[str]] = {topic: set() for topic in topics}
+    for topic, article_id in await conn.fetch(
+            "SELECT topic, article_id FROM topic_articles WHERE topic = ANY($1::text[])", topics):
+        members[topic].add(article_id)
+    return members
+
+
+async def _replace_members(conn: Connection, topic: str, current: set[str], wanted: set[str]
                            ) -> tuple[list[str], list[str]]:
-    """Make ``topic`` hold exactly ``wanted`` (its live ones), in the caller's transaction;
-    the articles really added and removed."""
-    current = {row[0] for row in await conn.fetch(
-        "SELECT article_id FROM topic_articles WHERE topic = $1", topic)}
-    if current == wanted:
-        return [], []
+    """Make ``topic``, which holds ``current``, hold exactly ``wanted`` (its live ones),
+    in the caller's transaction; the articles really added and removed."""
     removed = await conn.fetch(
         "DELETE FROM topic_articles WHERE topic = $1 AND article_id = ANY($2::text[]) "
         "RETURNING article_id", topic, sorted(current - wanted))

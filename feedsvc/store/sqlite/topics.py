@@ -78,8 +78,11 @@ class SQLiteTopics(SQLiteConnection):
                                 rules: Mapping[str, str], *, now: datetime) -> frozenset[str]:
         async def work(db: aiosqlite.Connection) -> frozenset[str]:
             changed = set()
+            current = await _members_of(db, sorted(members))
             for topic in sorted(members):
-                added, removed = await _replace_members(db, topic, set(members[topic]))
+                if current[topic] == (wanted := set(members[topic])):
+                    continue  # most topics, in a backfill of thousands: one read for all
+                added, removed = await _replace_members(db, topic, current[topic], wanted)
                 if added or removed:
                     changed.add(topic)
                     await log_changes(db, membership_entries(topic, added, removed), now)
@@ -121,15 +124,22 @@ class SQLiteTopics(SQLiteConnection):
         await self._write(work)
 
 
-async def _replace_members(db: aiosqlite.Connection, topic: str, wanted: set[str]
-                           ) -> tuple[set[str], set[str]]:
-    """Make ``topic`` hold exactly ``wanted`` (its live ones), in the caller's transaction;
-    the articles added and those removed."""
-    rows = await db.execute_fetchall(
-        "SELECT article_id FROM topic_articles WHERE topic = ?", (topic,))
-    current = {row[0] for row in rows}
-    if current == wanted:
-        return set(), set()
+async def _members_of(db: aiosqlite.Connection, topics: list[str]) -> dict[str, set[str]]:
+    """The stored members of each of ``topics``, read 500 topics a statement."""
+    members: dict[str, set[str]] = {topic: set() for topic in topics}
+    for start in range(0, len(topics), 500):  # SQLite's bound on host parameters
+        batch = topics[start:start + 500]
+        for topic, article_id in await db.execute_fetchall(
+                "SELECT topic, article_id FROM topic_articles WHERE topic IN ({})".format(
+                    ",".join("?" * len(batch))), batch):
+            members[topic].add(article_id)
+    return members
+
+
+async def _replace_members(db: aiosqlite.Connection, topic: str, current: set[str],
+                           wanted: set[str]) -> tuple[set[str], set[str]]:
+    """Make ``topic``, which holds ``current``, hold exactly ``wanted`` (its live ones),
+    in the caller's transaction; the articles added and those removed."""
     removed = current - wanted
     await db.executemany("DELETE FROM topic_articles WHERE topic = ? AND article_id = ?",
                          [(topic, a) for a in sorted(removed)])

@@ -1,0 +1,44 @@
+"""Build thousands of small objects at once without the cyclic collector walking them.
+
+Reading and compiling a topics file (or loading its snapshot) creates some hundreds of
+thousands of tuples, lists, dicts and dataclasses in a second. Each few hundred new
+objects the collector runs, and every tenth run walks all the objects built so far:
+at 10,000 topics that is over a third of the compile time, spent finding no garbage
+(these structures hold no cycles to free). ``collector_paused`` keeps the collector
+off for the length of such a build; reference counting frees memory as usual, and any
+cycle left behind is found at the first collection after.
+
+The pause is counted, so builds in several threads at once (a reload while another
+reload reads the file) end it only when the last one finishes, and a collector that
+was off before stays off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import threading
+from collections.abc import Iterator
+
+__all__ = ["collector_paused"]
+
+_lock = threading.Lock()
+_holders = 0
+_was_enabled = True
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    global _holders, _was_enabled
+    with _lock:
+        if _holders == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _holders += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _holders -= 1
+            if _holders == 0 and _was_enabled:
+                gc.enable()
