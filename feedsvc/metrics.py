@@ -37,6 +37,7 @@ class Metrics:
     page_errors: Counter = field(init=False)
     page_rechecks: Counter = field(init=False)
     poll_duration: Histogram = field(init=False)
+    poll_paused: Counter = field(init=False)
     upstream_requests: Counter = field(init=False)
     upstream_duration: Histogram = field(init=False)
     feed_requests: Counter = field(init=False)
@@ -77,6 +78,9 @@ class Metrics:
             ["source", "outcome"], registry=r)
         self.poll_duration = Histogram("feedsvc_poll_duration_seconds", "Duration of a poll.",
                                        ["source"], buckets=LATENCY_BUCKETS, registry=r)
+        self.poll_paused = Counter(
+            "feedsvc_poll_paused_seconds", "Seconds polls rested between pages to give way "
+            "to requests being answered (scheduler.share_while_serving).", registry=r)
         self.upstream_requests = Counter(
             "feedsvc_upstream_requests", "Requests that reached an upstream, by host and "
             "status (the HTTP status, or timeout, too_large, incomplete, not_allowed, network).",

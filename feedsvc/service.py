@@ -44,6 +44,7 @@ from feedsvc.fetch.hosts import explicitly_private
 from feedsvc.livetopics import LiveTopics
 from feedsvc.metrics import Metrics
 from feedsvc.pipeline import Pipeline
+from feedsvc.readers import ReadersFirst
 from feedsvc.scheduler import Poller, start_scheduler
 from feedsvc.store import POSTGRES_SCHEMES, Store, store_for_url
 from feedsvc.store.channel import SharedChanges, Transport
@@ -87,6 +88,7 @@ class Service:
     site: SiteDocuments | None  # the index, OPML and topic list; None unless serving
     stream: ChangeStream | None  # /api/changes; None unless serving
     hub: HubPublisher | None  # None unless serving with a hub configured
+    readers: ReadersFirst | None  # told of each request, so polls give way; None unless serving
 
     def polling(self, source: str) -> bool:
         """Is a poll of this source running now?"""
@@ -117,8 +119,11 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
         topics = LiveTopics(settings.topics_file, store, clock, changes=changes, metrics=metrics,
                             limits=settings.topics, leases=leases)
         await topics.load()
+        # a poll gives way to the requests this process answers (a poll alone never rests)
+        readers = ReadersFirst(settings.scheduler.share_while_serving, metrics) if serving else None
         pipeline = Pipeline(store=store, fetcher=fetcher, matcher=lambda: topics, clock=clock,
-                            dedupe=settings.dedupe, changes=changes, history=settings.changes)
+                            dedupe=settings.dedupe, changes=changes, history=settings.changes,
+                            pause=readers.pause_after if readers is not None else None)
         poller = Poller(pipeline=pipeline, store=store, sources=settings.sources,
                         settings=settings.scheduler, clock=clock, metrics=metrics, leases=leases)
         stack.push_async_callback(poller.drain, DRAIN_SECONDS)
@@ -168,7 +173,7 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
         yield Service(settings=settings, clock=clock, metrics=metrics, store=store,
                       holder=holder, leases=leases, fetcher=fetcher, changes=changes,
                       topics=topics, pipeline=pipeline, poller=poller, feeds=feeds, site=site,
-                      stream=stream, hub=hub)
+                      stream=stream, hub=hub, readers=readers)
 
 
 def _transport(url: str, store: Store, holder: str, metrics: Metrics) -> Transport | None:

@@ -151,6 +151,11 @@ class SchedulerSettings:
         timedelta(seconds=30), "How long a process's claim on a poll or a topic backfill lasts "
         "unless renewed: another replica takes over a dead one's work after at most this.",
     )
+    share_while_serving: float = setting(
+        0.25, "Largest share of the time a poll takes while requests are being answered: "
+        "after each page it rests in proportion (0.25: 30 ms after a page of 10 ms) if a "
+        "request came within the last second. 1: never rest.",
+    )
 
 
 @dataclass(frozen=True, slots=True)

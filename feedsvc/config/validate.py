@@ -126,6 +126,9 @@ def _scheduler_and_logging(settings: Settings) -> Iterator[Problem]:
     if settings.scheduler.lease < MIN_LEASE:
         yield _problem("scheduler", "lease", f"must be at least {MIN_LEASE.seconds}s "
                        "(it is renewed every third of it)")
+    if not 0 < settings.scheduler.share_while_serving <= 1:
+        yield _problem("scheduler", "share_while_serving",
+                       f"{shown(settings.scheduler.share_while_serving)}: must be more than 0 and at most 1")
     if settings.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         yield _problem("logging", "level", f"{shown(settings.logging.level)} is not DEBUG, INFO, WARNING or ERROR")
     if settings.logging.format not in ("text", "json"):

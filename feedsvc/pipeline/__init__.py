@@ -18,7 +18,8 @@ page never stops the rest of the poll, and what was stored stays stored.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -71,7 +72,8 @@ class Matcher(Protocol):
 class Pipeline:
     def __init__(self, *, store: Store, fetcher: Fetch, matcher: Callable[[], Matcher],
                  clock: Callable[[], datetime], dedupe: DedupeSettings | None = None,
-                 changes: Changes | None = None, history: ChangesSettings | None = None) -> None:
+                 changes: Changes | None = None, history: ChangesSettings | None = None,
+                 pause: Callable[[float], Awaitable[None]] | None = None) -> None:
         self.store = store
         self.history = history or ChangesSettings()  # how long deletions and changes are kept
         self.dedupe = dedupe or DedupeSettings()
@@ -80,6 +82,9 @@ class Pipeline:
         self.matcher = matcher  # called per poll: topic edits apply to the next article
         self.clock = clock
         self.changes = changes
+        # awaited after each article with the seconds it kept the process busy: while
+        # requests are answered, the poll rests (``feedsvc.readers``)
+        self.pause = pause
 
     async def poll(self, source: SourceSettings) -> PollReport:
         """Poll one source once; never raises for upstream faults (they are in the report)."""
@@ -130,9 +135,15 @@ class Pipeline:
         state, so a retraction is noticed like any other."""
         now = self.clock()
         for item in items:
+            began = time.perf_counter()
             await self._save(source, build_article(item, None, fetched_at=now), (item.url,), report)
+            await self._rest(time.perf_counter() - began)
             if item.article_id not in states:
                 await self.store.save_page_state(replace(first_sight(item, now), feed_only=True))
+
+    async def _rest(self, busy: float) -> None:
+        if self.pause is not None:
+            await self.pause(busy)
 
     async def _recheck_due(self, source: SourceSettings, report: PollReport) -> None:
         """Pages read again on the recheck schedule (and, with ``refresh_window``, every
@@ -180,12 +191,14 @@ class Pipeline:
                 last_modified=state.last_modified if conditional else None)
             outcome = "not_modified"
             if not result.not_modified:
+                began = time.perf_counter()  # the page's own work, not the wait for it
                 # parsing and cleaning a page is the CPU-heavy part of a poll: in a worker
                 # thread, so the requests being served do not wait behind it
                 article = await asyncio.to_thread(_read_page, source, item, result, now)
                 # the page answers: the article is out, also if it was retracted before
                 outcome = await self._save(source, article, (item.url, result.final_url),
                                            report, restore=True)
+                await self._rest(time.perf_counter() - began)
             etag, modified = result.etag, result.last_modified
             if result.not_modified:  # a 304 may leave out the validators that still hold
                 etag, modified = etag or state.etag, modified or state.last_modified

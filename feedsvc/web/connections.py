@@ -92,9 +92,11 @@ class ConnectionGuard:
     the protocol of the server given to :meth:`serve` (aiohttp's, which parses and
     answers requests) inside a :class:`GuardedConnection`."""
 
-    def __init__(self, limits: ConnectionLimits, metrics: Metrics) -> None:
+    def __init__(self, limits: ConnectionLimits, metrics: Metrics,
+                 on_request: Callable[[], None] | None = None) -> None:
         self.limits = limits
         self.metrics = metrics
+        self._on_request = on_request  # told of every request (polls give way to them)
         self.open = 0
         self._inner: Callable[[], asyncio.Protocol] | None = None
         self._idle: OrderedDict[GuardedConnection, None] = OrderedDict()  # longest idle first
@@ -124,6 +126,8 @@ class ConnectionGuard:
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Marks the connection busy while its request is handled (the outermost middleware)."""
+        if self._on_request is not None:
+            self._on_request()
         connection = self._by_transport.get(request.transport)  # type: ignore[arg-type]
         if connection is None:
             return await handler(request)

@@ -62,7 +62,8 @@ async def http_server(service: Service, sock: socket.socket, *,
     settings = service.settings.server
     limits = ConnectionLimits.of(settings, max_connections=fit_to_open_files(settings.max_connections))
     lines = ErrorLines(service.metrics, protocols=(GuardedConnection, Refusal))
-    guard = ConnectionGuard(limits, service.metrics)
+    guard = ConnectionGuard(limits, service.metrics,
+                            on_request=service.readers.request_seen if service.readers else None)
     app = create_app(service)
     app.middlewares.insert(0, guard.middleware)  # outermost: marks the connection busy
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=shutdown_timeout,

@@ -169,3 +169,15 @@ def test_the_changes_table_reads_and_is_checked(tmp_path: Path) -> None:
            "lists must still be in the change stream)" in found
     assert f"{path}:4: changes.deleted_max: must be from 0 to 10000" in found
     assert f"{path}:5: changes.page_size: must be at least 1" in found
+
+
+def test_the_share_a_poll_takes_while_serving_is_read_and_checked(tmp_path: Path) -> None:
+    path = write(tmp_path, "[scheduler]\nshare_while_serving = 0.5\n")
+    assert load_settings(path, {}).scheduler.share_while_serving == 0.5
+    assert load_settings(path, {"FEEDSVC_SCHEDULER_SHARE_WHILE_SERVING": "1"}
+                         ).scheduler.share_while_serving == 1.0
+    for bad in ("0", "1.5", "-0.25"):
+        path = write(tmp_path, f"[scheduler]\nshare_while_serving = {bad}\n")
+        assert problems_of(path) == [
+            f"{path}:2: scheduler.share_while_serving: {bad if bad != '0' else '0.0'}: "
+            "must be more than 0 and at most 1"]
