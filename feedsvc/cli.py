@@ -128,7 +128,7 @@ async def _serve(settings: Settings) -> int:
         raise OSError(f"cannot listen on {server.host}:{server.port}: "
                       f"{exc.strerror or exc}") from exc
     with sock:
-        async with open_service(settings) as service, http_server(service, sock):
+        async with open_service(settings, freeze=True) as service, http_server(service, sock):
             log.info("serve.ready", url=f"http://{server.host}:{server.port}/",
                      public_url=server.public_url)
             await asyncio.Event().wait()  # until a signal cancels
@@ -139,7 +139,7 @@ async def _poll(settings: Settings) -> int:
     from feedsvc.service import open_service
 
     failed = 0
-    async with open_service(settings, serving=False, scheduling=False) as service:
+    async with open_service(settings, serving=False, scheduling=False, freeze=True) as service:
         for source in settings.sources:
             report = await service.poller.poll(source)
             failed += report.failed

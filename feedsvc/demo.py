@@ -71,7 +71,7 @@ async def _serve(port: int, replica_port: int, data_dir: Path, topics: Path) -> 
     try:
         await web.SockSite(replica_runner, sockets[0]).start()
         settings = demo_settings(port, replica_url, data_dir, topics)
-        async with open_service(settings) as service, http_server(service, sockets[1]):
+        async with open_service(settings, freeze=True) as service, http_server(service, sockets[1]):
             print(f"replica of the site: {replica_url}/rss/\n"
                   f"feedsvc:             http://127.0.0.1:{port}/  (Ctrl-C stops both)",
                   file=sys.stderr)

@@ -54,6 +54,7 @@ from feedsvc.topics import (
     rules_fingerprint,
     snapshot,
 )
+from feedsvc.topics.bulk import freeze_start_up
 from feedsvc.topics.load import read_topics_text
 from feedsvc.topics.model import DEFAULT_LIMITS, TopicLimits
 
@@ -112,10 +113,12 @@ class LiveTopics:
         """A topic in force, or ``all``."""
         return slug == ALL_TOPIC or slug in self.topics
 
-    async def load(self) -> None:
-        """First load at start-up: an invalid file raises (the service refuses to start)."""
+    async def load(self, *, freeze: bool = False) -> None:
+        """First load at start-up: an invalid file raises (the service refuses to start).
+        With ``freeze``, what exists once the topics are compiled is frozen out of the
+        cyclic collector (``topics.bulk.freeze_start_up``), before the backfill."""
         self._seen = await self._look()
-        await self._apply(*await self._compiled())
+        await self._apply(*await self._compiled(freeze=freeze))
 
     async def reload(self) -> bool:
         """Apply the file as it is now; on any failure keep the current topics and report
@@ -210,11 +213,12 @@ class LiveTopics:
     async def _look(self) -> FileLook:
         return await asyncio.to_thread(look_at, self.path, self.limits.max_file_bytes)
 
-    async def _compiled(self) -> tuple[tuple[Topic, ...], TopicIndex]:
+    async def _compiled(self, *, freeze: bool = False) -> tuple[tuple[Topic, ...], TopicIndex]:
         """The file's topics and their index: from the snapshot the store keeps of these
         very bytes, else read, checked and compiled, and the snapshot kept. Parsing and
         compiling thousands of queries takes seconds: it runs in a worker thread, and a
-        restart of the same file skips it (``topics.snapshot``)."""
+        restart of the same file skips it (``topics.snapshot``). ``freeze``: freeze the
+        heap as soon as the index is built (see ``load``)."""
         text = await asyncio.to_thread(read_topics_text, self.path, self.limits)
         key = snapshot.digest(text.encode(), self.limits)
         try:
@@ -225,12 +229,18 @@ class LiveTopics:
         if kept is not None:
             try:
                 topics, index = await asyncio.to_thread(snapshot.loads, kept)
+                if freeze:
+                    freeze_start_up()
                 log.info("topics.compiled", file=str(self.path), topics=len(topics), snapshot=True)
                 return topics, index
             except snapshot.SnapshotError as exc:  # written by another version: read the file
                 log.warning("topics.snapshot_unreadable", file=str(self.path), error=str(exc))
         topics = await asyncio.to_thread(parse_topics, text, str(self.path), self.limits)
+        if freeze:
+            freeze_start_up()
         index = await asyncio.to_thread(compile_topics, topics)
+        if freeze:
+            freeze_start_up()
         log.info("topics.compiled", file=str(self.path), topics=len(topics), snapshot=False)
         try:
             await self.store.save_topic_snapshot(key, await asyncio.to_thread(snapshot.dumps, index))

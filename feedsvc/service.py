@@ -97,8 +97,10 @@ class Service:
 
 @asynccontextmanager
 async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: bool = True,
-                       scheduling: bool = True) -> AsyncIterator[Service]:
-    """Build the service; on exit close it in reverse order.
+                       scheduling: bool = True, freeze: bool = False) -> AsyncIterator[Service]:
+    """Build the service; on exit close it in reverse order. ``freeze``: the process's
+    start-up, whose objects the cyclic collector can leave alone from then on (the
+    commands; tests open many services in one process and do not).
 
     Raises ``ConfigError`` (an invalid topics file) and ``StoreError`` (the store
     cannot be opened), having closed whatever was already open.
@@ -118,7 +120,7 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
                                                      metrics))
         topics = LiveTopics(settings.topics_file, store, clock, changes=changes, metrics=metrics,
                             limits=settings.topics, leases=leases)
-        await topics.load()
+        await topics.load(freeze=freeze)
         # a poll gives way to the requests this process answers (a poll alone never rests)
         readers = ReadersFirst(settings.scheduler.share_while_serving, metrics) if serving else None
         pipeline = Pipeline(store=store, fetcher=fetcher, matcher=lambda: topics, clock=clock,

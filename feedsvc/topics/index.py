@@ -12,6 +12,7 @@ and the topics it hits, not the number of topics.
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -55,12 +56,12 @@ class _Entry:
 
 def compile_topics(topics: Iterable[Topic]) -> TopicIndex:
     """Build the index; raises TopicConfigError when two topics share a slug."""
-    entries = tuple(_entry(topic) for topic in topics)
-    counts = Counter(entry.topic.slug for entry in entries)
-    duplicates = sorted(slug for slug, count in counts.items() if count > 1)
-    if duplicates:
-        raise TopicConfigError([f"duplicate topic slug {slug!r}" for slug in duplicates])
     with collector_paused():
+        entries = tuple(_entry(topic) for topic in topics)
+        counts = Counter(entry.topic.slug for entry in entries)
+        duplicates = sorted(slug for slug, count in counts.items() if count > 1)
+        if duplicates:
+            raise TopicConfigError([f"duplicate topic slug {slug!r}" for slug in duplicates])
         return TopicIndex(entries)
 
 
@@ -76,7 +77,9 @@ class _FieldHits(dict[str, Hits]):
     """One field's memo: token → what it sets off in that field.
 
     A missing token is learned for every field at once, so a lookup of a known
-    token, the usual case, never leaves C.
+    token, the usual case, never leaves C. The index is held weakly: it holds its
+    memos, and an index with no cycle is freed by reference counting alone, also
+    after the heap was frozen at start-up (``feedsvc.topics.bulk``).
     """
 
     __slots__ = ("_field_bit", "_learn")
@@ -84,10 +87,12 @@ class _FieldHits(dict[str, Hits]):
     def __init__(self, field_bit: int, learn: Callable[[str], dict[int, Hits]]) -> None:
         super().__init__()
         self._field_bit = field_bit
-        self._learn = learn
+        self._learn = weakref.WeakMethod(learn)
 
     def __missing__(self, token: str) -> Hits:
-        return self._learn(token)[self._field_bit]
+        learn = self._learn()
+        assert learn is not None, "a memo outlived its index"
+        return learn(token)[self._field_bit]
 
 
 class TopicIndex:

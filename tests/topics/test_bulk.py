@@ -1,14 +1,19 @@
-"""The collector pause around bulk builds: counted, restored, never left off."""
+"""The collector pause around bulk builds (counted, restored, never left off), and the
+freeze at start-up, which only an index without cycles makes safe."""
 
 from __future__ import annotations
 
 import gc
 import threading
+import weakref
 from collections.abc import Iterator
 
 import pytest
 
-from feedsvc.topics.bulk import collector_paused
+from feedsvc.topics import compile_topics, load_topics, snapshot
+from feedsvc.topics.bulk import collector_paused, freeze_start_up
+from tests.conftest import SHIPPED_TOPICS
+from tests.factories import make_article
 
 
 @pytest.fixture(autouse=True)
@@ -66,3 +71,34 @@ def test_pauses_from_many_threads_leave_it_on() -> None:
     for thread in threads:
         thread.join()
     assert gc.isenabled()
+
+
+def test_freezing_at_start_up_leaves_objects_out_of_collections() -> None:
+    alive = [object() for _ in range(3)]
+    try:
+        freeze_start_up()
+        assert gc.get_freeze_count() >= len(alive)
+    finally:
+        gc.unfreeze()  # this test process goes on opening services
+
+
+@pytest.mark.parametrize("from_snapshot", [False, True])
+def test_a_compiled_index_is_freed_by_reference_counting_alone(from_snapshot: bool) -> None:
+    """The heap is frozen at start-up, so a cycle in the index would never be freed
+    when a reload replaces it."""
+    topics = load_topics(SHIPPED_TOPICS)
+    index = compile_topics(topics)
+    if from_snapshot:
+        index = snapshot.loads(snapshot.dumps(index))[1]
+    for number in range(1, 30):  # fill the memos: tokens, spellings, keywords
+        article = make_article(number)
+        index.match(article)
+        index.explain(topics[0].slug, article)
+    gc.collect()
+    gc.disable()
+    try:
+        ref = weakref.ref(index)
+        del index
+        assert ref() is None, "the index is in a reference cycle"
+    finally:
+        gc.enable()
