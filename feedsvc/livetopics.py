@@ -236,7 +236,7 @@ class LiveTopics:
             except snapshot.SnapshotError as exc:  # written by another version: read the file
                 log.warning("topics.snapshot_unreadable", file=str(self.path), error=str(exc))
         topics = await asyncio.to_thread(parse_topics, text, str(self.path), self.limits)
-        if freeze:
+        if freeze:  # each build frozen as soon as it is done: the collector never walks it
             freeze_start_up()
         index = await asyncio.to_thread(compile_topics, topics)
         if freeze:

@@ -81,8 +81,9 @@ def _parse_topics(text: str, filename: str, limits: TopicLimits) -> tuple[Topic,
         problems.add(problems.top().get("topics", Spot(1, 1)), "'topics' must be written as [[topics]] tables")
         raw_topics = []
     if len(raw_topics) > limits.max_topics:  # checking each would cost what the limit prevents
-        problems.add(problems.table(limits.max_topics).header, f"{len(raw_topics)} topics: more than the limit of "
-                           f"{limits.max_topics} (topics.max_topics)")
+        problems.add(problems.table(limits.max_topics).header,
+                     f"{len(raw_topics)} topics: more than the limit of {limits.max_topics} "
+                     "(topics.max_topics)")
         raise TopicConfigError(problems.lines)
     topics = _read_all(raw_topics, problems)
     if problems.lines:
