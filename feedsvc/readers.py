@@ -15,7 +15,8 @@ default), a page of 10 ms is followed by 30 ms of rest, so the poll takes about 
 quarter of the time while readers are served, and all of it when no one reads (1 turns
 the pauses off). ``feedsvc_poll_paused_seconds_total`` counts the time given way.
 
-``request_seen`` is called for each request by the web layer's connection guard; the
+``request_seen`` is called for each request by the web layer's connection guard (not
+for ``/healthz``, ``/readyz`` or ``/metrics``: a probe is nobody reading); the
 pipeline awaits ``pause_after`` after each page. Both run on the event loop.
 """
 

@@ -154,7 +154,8 @@ class SchedulerSettings:
     share_while_serving: float = setting(
         0.25, "Largest share of the time a poll takes while requests are being answered: "
         "after each page it rests in proportion (0.25: 30 ms after a page of 10 ms) if a "
-        "request came within the last second. 1: never rest.",
+        "request other than a health probe or a metrics scrape came within the last "
+        "second. 1: never rest.",
     )
 
 

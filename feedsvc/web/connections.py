@@ -93,7 +93,7 @@ class ConnectionGuard:
     answers requests) inside a :class:`GuardedConnection`."""
 
     def __init__(self, limits: ConnectionLimits, metrics: Metrics,
-                 on_request: Callable[[], None] | None = None) -> None:
+                 on_request: Callable[[web.Request], None] | None = None) -> None:
         self.limits = limits
         self.metrics = metrics
         self._on_request = on_request  # told of every request (polls give way to them)
@@ -127,7 +127,7 @@ class ConnectionGuard:
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Marks the connection busy while its request is handled (the outermost middleware)."""
         if self._on_request is not None:
-            self._on_request()
+            self._on_request(request)
         connection = self._by_transport.get(request.transport)  # type: ignore[arg-type]
         if connection is None:
             return await handler(request)

@@ -23,6 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
+from feedsvc.publish.urls import HEALTH_ROUTE, METRICS_ROUTE, READY_ROUTE
 from feedsvc.service import Service
 from feedsvc.web.app import create_app
 from feedsvc.web.connections import (
@@ -56,14 +57,31 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+# A health probe or a metrics scrape is nobody reading: polls need not give way to it
+PROBES = frozenset((HEALTH_ROUTE, READY_ROUTE, METRICS_ROUTE))
+
+
+def _reader_seen(service: Service) -> Callable[[web.Request], None] | None:
+    """What the connection guard calls with each request: tells the service that
+    readers are being served (``feedsvc.readers``), unless it is a probe."""
+    readers = service.readers
+    if readers is None:
+        return None
+
+    def seen(request: web.Request) -> None:
+        if request.path not in PROBES:
+            readers.request_seen()
+
+    return seen
+
+
 @asynccontextmanager
 async def http_server(service: Service, sock: socket.socket, *,
                       shutdown_timeout: float = SHUTDOWN_SECONDS) -> AsyncIterator[web.AppRunner]:
     settings = service.settings.server
     limits = ConnectionLimits.of(settings, max_connections=fit_to_open_files(settings.max_connections))
     lines = ErrorLines(service.metrics, protocols=(GuardedConnection, Refusal))
-    guard = ConnectionGuard(limits, service.metrics,
-                            on_request=service.readers.request_seen if service.readers else None)
+    guard = ConnectionGuard(limits, service.metrics, on_request=_reader_seen(service))
     app = create_app(service)
     app.middlewares.insert(0, guard.middleware)  # outermost: marks the connection busy
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=shutdown_timeout,

@@ -73,10 +73,10 @@ async def test_each_rest_is_slept_and_counted() -> None:
     assert paused_seconds(metrics) == pytest.approx(0.3)
 
 
-async def poll_while(requests: bool, replica: ReplicaSite, tmp_path_factory: pytest.TempPathFactory,
+async def poll_while(path: str | None, replica: ReplicaSite, tmp_path_factory: pytest.TempPathFactory,
                      clock: Clock) -> tuple[float, int]:
-    """Serve behind ``http_server``, poll the replica once (with a reader asking for
-    ``/healthz`` all along, if ``requests``); the seconds rested and the articles stored."""
+    """Serve behind ``http_server``, poll the replica once (with a client asking for
+    ``path`` all along, if any); the seconds rested and the articles stored."""
     folder = tmp_path_factory.mktemp("served")
     settings = settings_for(replica.base_url, folder)
     async with AsyncExitStack() as stack:
@@ -86,7 +86,7 @@ async def poll_while(requests: bool, replica: ReplicaSite, tmp_path_factory: pyt
         stack.callback(sock.close)
         await stack.enter_async_context(http_server(service, sock))
         http = await stack.enter_async_context(aiohttp.ClientSession())
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}/healthz"
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}{path}"
         answered = asyncio.Event()
 
         async def reader() -> None:
@@ -95,7 +95,7 @@ async def poll_while(requests: bool, replica: ReplicaSite, tmp_path_factory: pyt
                     await response.read()
                 answered.set()
 
-        task = asyncio.create_task(reader()) if requests else None
+        task = asyncio.create_task(reader()) if path is not None else None
         try:
             if task is not None:
                 await answered.wait()  # the guard has seen a request before the poll starts
@@ -109,11 +109,13 @@ async def poll_while(requests: bool, replica: ReplicaSite, tmp_path_factory: pyt
         return paused_seconds(service.metrics), report.new
 
 
-async def test_a_poll_beside_requests_rests_and_one_alone_does_not(
+async def test_a_poll_beside_readers_rests_and_one_alone_or_probed_does_not(
         replica: ReplicaSite, tmp_path_factory: pytest.TempPathFactory, clock: Clock) -> None:
-    alone, everything = await poll_while(False, replica, tmp_path_factory, clock)
+    alone, everything = await poll_while(None, replica, tmp_path_factory, clock)
     assert alone == 0 and everything > 30
-    rested, stored = await poll_while(True, replica, tmp_path_factory, clock)
+    probed, stored = await poll_while("/healthz", replica, tmp_path_factory, clock)
+    assert probed == 0 and stored == everything, "a health probe is nobody reading"
+    rested, stored = await poll_while("/feeds/all.atom", replica, tmp_path_factory, clock)
     assert rested > 0, "it gave way to the reader"
     assert stored == everything, "and still stored every article"
 
