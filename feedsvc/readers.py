@@ -4,8 +4,8 @@ A poll and the requests share one process: a page is parsed, cleaned, matched an
 stored partly on the event loop and partly in worker threads that hold the GIL for up
 to the switch interval at a time, and on a small machine they share the CPU as well.
 Left alone, a large ingest takes whatever time the requests leave it, and requests
-answer slower in proportion: during an ingest of 1,200 articles, half as many
-requests a second and a p99 twice as long.
+answer slower in proportion: during an ingest of 1,200 articles, a third as many
+requests a second and a p99 nearly three times as long.
 
 So, the way PostgreSQL's vacuum pauses in proportion to its work
 (``vacuum_cost_delay``), a poll pauses after each page whenever a request was being
