@@ -442,30 +442,29 @@ def measure_size(count: int, folder: Path, replica: str, plan: Plan) -> SizeRow:
     row = SizeRow(count)
     database = folder / f"{count}-0"
 
-    def first_poll(run: int) -> float:
+    def timed_poll(name: str, run_folder: Path, times: list[float], peaks: list[float],
+                   *, topics_known: bool) -> float:
+        """One poll into a fresh database in ``run_folder``, its topics recorded first
+        if ``topics_known``."""
         request_replica(replica, "reset")
-        run_folder = folder / f"{count}-{run}"
         run_folder.mkdir()
         config = write_config(run_folder, topics, replica, port=free_port(), interval="1d",
                               max_pages=500)
+        if topics_known:
+            record_topics(config, replica, plan)
         seconds, peak = run_poll(config, plan.feedsvc_cpu, plan.timeout)
-        row.first_polls.append(seconds)
-        row.first_peaks.append(peak)
-        progress(f"{count} topics: first poll {run + 1}: {seconds:.2f} s, peak RSS {peak:.0f} MiB")
+        times.append(seconds)
+        peaks.append(peak)
+        progress(f"{count} topics: {name}: {seconds:.2f} s, peak RSS {peak:.0f} MiB")
         return seconds
 
+    def first_poll(run: int) -> float:
+        return timed_poll(f"first poll {run + 1}", folder / f"{count}-{run}", row.first_polls,
+                          row.first_peaks, topics_known=False)
+
     def poll(run: int) -> float:
-        request_replica(replica, "reset")
-        run_folder = folder / f"{count}-known-{run}"
-        run_folder.mkdir()
-        config = write_config(run_folder, topics, replica, port=free_port(), interval="1d",
-                              max_pages=500)
-        record_topics(config, replica, plan)
-        seconds, peak = run_poll(config, plan.feedsvc_cpu, plan.timeout)
-        row.polls.append(seconds)
-        row.poll_peaks.append(peak)
-        progress(f"{count} topics: poll {run + 1}: {seconds:.2f} s, peak RSS {peak:.0f} MiB")
-        return seconds
+        return timed_poll(f"poll {run + 1}", folder / f"{count}-known-{run}", row.polls,
+                          row.poll_peaks, topics_known=True)
 
     def serve(run: int) -> float:
         port = free_port()

@@ -236,10 +236,8 @@ class LiveTopics:
             except snapshot.SnapshotError as exc:  # written by another version: read the file
                 log.warning("topics.snapshot_unreadable", file=str(self.path), error=str(exc))
         topics = await asyncio.to_thread(parse_topics, text, str(self.path), self.limits)
-        if freeze:  # each build frozen as soon as it is done: the collector never walks it
-            freeze_start_up()
         index = await asyncio.to_thread(compile_topics, topics)
-        if freeze:
+        if freeze:  # frozen before the snapshot is made: the collector never walks the build
             freeze_start_up()
         log.info("topics.compiled", file=str(self.path), topics=len(topics), snapshot=False)
         try:

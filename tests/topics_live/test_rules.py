@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from feedsvc.config import Settings
 from feedsvc.replica import ReplicaSite
 from feedsvc.service import open_service
 from tests.conftest import SHIPPED_TOPICS, Clock, settings_for
@@ -21,13 +22,18 @@ def loaded(caplog: pytest.LogCaptureFixture, event: str = "topics.loaded") -> di
     return fields
 
 
-async def test_backfill_follows_the_rules_not_the_restarts(
-        replica: ReplicaSite, tmp_path: Path, clock: Clock,
-        caplog: pytest.LogCaptureFixture) -> None:
+def shipped_topics(replica: ReplicaSite, tmp_path: Path) -> tuple[Path, str, Settings]:
+    """A topics file holding the shipped topics, its text, and settings reading it."""
     topics_file = tmp_path / "topics.toml"
     shipped = SHIPPED_TOPICS.read_text(encoding="utf-8")
     topics_file.write_text(shipped, encoding="utf-8")
-    settings = settings_for(replica.base_url, tmp_path, topics_file=topics_file)
+    return topics_file, shipped, settings_for(replica.base_url, tmp_path, topics_file=topics_file)
+
+
+async def test_backfill_follows_the_rules_not_the_restarts(
+        replica: ReplicaSite, tmp_path: Path, clock: Clock,
+        caplog: pytest.LogCaptureFixture) -> None:
+    topics_file, shipped, settings = shipped_topics(replica, tmp_path)
     caplog.set_level(logging.INFO, logger="feedsvc.topics")
     async with open_service(settings, clock=clock, serving=False, scheduling=False) as service:
         await service.poller.poll(settings.sources[0])
@@ -65,10 +71,7 @@ async def test_many_new_topics_are_backfilled_with_the_index_in_force(
         caplog: pytest.LogCaptureFixture) -> None:
     """Half the topics new or more: the backfill matches with the whole index just
     compiled (not a second one), and stores members for the new topics only."""
-    topics_file = tmp_path / "topics.toml"
-    shipped = SHIPPED_TOPICS.read_text(encoding="utf-8")
-    topics_file.write_text(shipped, encoding="utf-8")
-    settings = settings_for(replica.base_url, tmp_path, topics_file=topics_file)
+    topics_file, shipped, settings = shipped_topics(replica, tmp_path)
     caplog.set_level(logging.INFO, logger="feedsvc.topics")
     async with open_service(settings, clock=clock, serving=False, scheduling=False) as service:
         await service.poller.poll(settings.sources[0])
