@@ -7,6 +7,8 @@ Kinds and their parameters (all optional)::
     status         statuses=[500, 502, 503]   answers these in turn instead of the page
     rate_limit     status=429, retry_after=2, http_date=False
     slow           delay=2.0                   seconds before the headers
+    hold           most=30.0                   no headers until the faults are cleared
+                                               (at most this many seconds): a stalled site
     drip           chunk=64, interval=0.05     the body in small, slow pieces
     truncate       fraction=0.5                declares the full length, sends part, closes
     malformed      -                           unclosed tags, a stray "]]>", junk bytes
@@ -17,7 +19,7 @@ Kinds and their parameters (all optional)::
                    (body "utf-8"|"windows-1256"; declared "utf-8"|"windows-1256"|"meta")
     garbage        size=4096, seed=0           random bytes with a 200
 
-``status``, ``rate_limit``, ``slow`` and the redirects act before the route runs; the
+``status``, ``rate_limit``, ``slow``, ``hold`` and the redirects act before the route runs; the
 others rewrite a 200 answer of the route, leave other answers alone, and are spent
 only when they rewrote something.
 """
@@ -25,6 +27,7 @@ only when they rewrote something.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import re
 from dataclasses import dataclass, field
@@ -35,7 +38,7 @@ from typing import Any
 
 from aiohttp import web
 
-BEFORE_ROUTE = frozenset({"status", "rate_limit", "slow", "redirect", "redirect_loop"})
+BEFORE_ROUTE = frozenset({"status", "rate_limit", "slow", "hold", "redirect", "redirect_loop"})
 AFTER_ROUTE = frozenset({"drip", "truncate", "malformed", "oversize", "charset", "garbage"})
 FAULT_KINDS = BEFORE_ROUTE | AFTER_ROUTE
 LOOP_FLAG = "replica_loop"
@@ -50,6 +53,7 @@ class Fault:
     times: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
     hits: int = 0
+    released: asyncio.Event = field(default_factory=asyncio.Event)  # ``hold`` waits on it
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "path_glob": self.path_glob, "times": self.times,
@@ -61,6 +65,7 @@ class FaultPlan:
 
     def __init__(self) -> None:
         self._faults: list[Fault] = []
+        self._since_clear: list[Fault] = []  # spent ones too: a ``hold`` may still wait
 
     def arm(self, kind: str, path_glob: str = "*", times: int | None = None,
             params: dict[str, Any] | None = None) -> Fault:
@@ -70,6 +75,7 @@ class FaultPlan:
             raise ValueError(f"times must be at least 1, not {times}")
         fault = Fault(kind, path_glob, times, dict(params or {}))
         self._faults.append(fault)
+        self._since_clear.append(fault)
         return fault
 
     def match(self, path: str) -> Fault | None:
@@ -83,7 +89,10 @@ class FaultPlan:
                 self._faults.remove(fault)
 
     def clear(self) -> None:
+        for fault in self._since_clear:
+            fault.released.set()  # the answers a ``hold`` keeps back go on
         self._faults.clear()
+        self._since_clear.clear()
 
     def describe(self) -> list[dict[str, Any]]:
         return [fault.describe() for fault in self._faults]
@@ -95,10 +104,15 @@ class FaultPlan:
 async def answer_before_route(
     fault: Fault, request: web.Request, *, now: datetime, mirror_base: str
 ) -> web.StreamResponse | None:
-    """The answer that replaces the route's, or None to let the route answer (``slow``)."""
+    """The answer that replaces the route's, or None to let the route answer (``slow``,
+    ``hold``)."""
     params = fault.params
     if fault.kind == "slow":
         await asyncio.sleep(float(params.get("delay", 2.0)))
+        return None
+    if fault.kind == "hold":
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(fault.released.wait(), float(params.get("most", 30.0)))
         return None
     if fault.kind == "status":
         statuses = list(params.get("statuses", [500, 502, 503]))

@@ -150,3 +150,21 @@ def test_unknown_fault_and_bad_count_are_refused(site: ReplicaSite):
         site.inject("earthquake")
     with pytest.raises(ValueError):
         site.inject("status", times=0)
+
+
+async def test_hold_keeps_answers_back_until_the_faults_are_cleared(
+        base_url, http, site: ReplicaSite):
+    site.inject("hold", "/rss/", times=1)  # spent by the first answer, which still waits
+    waiting = asyncio.create_task(fetch(http, base_url + "/rss/"))
+    while site.faults.describe():  # until the request arrived and spent it
+        await asyncio.sleep(0.01)
+    assert (await fetch(http, base_url + "/rss/sport/"))[0] == 200  # other paths answer
+    assert not waiting.done()
+    site.clear_faults()
+    assert (await waiting)[0] == 200
+
+
+async def test_hold_gives_up_after_most_seconds(base_url, http, site: ReplicaSite):
+    site.inject("hold", "/rss/", most=0.05)
+    assert (await fetch(http, base_url + "/rss/"))[0] == 200
+    assert site.faults.describe()[0]["hits"] == 1
