@@ -3,7 +3,7 @@
 Third-party errors are wrapped once, where they cross into feedsvc
 (``raise FetchError(url, ...) from exc``), so no aiohttp, sqlite or parser
 exception leaks into the pipeline. The web layer turns these into HTTP
-responses in exactly one middleware.
+responses in exactly one place (``feedsvc.web.dispatch``).
 
 ::
 

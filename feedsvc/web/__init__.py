@@ -1,9 +1,9 @@
-"""The web layer: HTTP routes, handlers and the one error middleware over a built service.
+"""The web layer: HTTP routes and handlers over a built service.
 
-    app         create_app(service): routes and middleware, nothing else
-    routes      route → handler (the patterns are feedsvc.publish.urls')
+    app         create_app(service): routes, nothing else
+    routes      path → the handler of each method (the patterns are feedsvc.publish.urls')
+    dispatch    every request's one frame: method, guard, exceptions become HTTP responses
     handlers    look up what is ready, add headers; never render a feed themselves
     paging      the feed query parameters, checked strictly
-    middleware  the one place exceptions become HTTP responses
     server      listen() before anything starts; http_server() serves a built service
 """

@@ -1,5 +1,5 @@
-"""The web app over an already built service: routes, the one error middleware, and the
-per-request counters. Building the service is ``feedsvc.service``'s job."""
+"""The web app over an already built service: routes and the per-request counters.
+Building the service is ``feedsvc.service``'s job."""
 
 from __future__ import annotations
 
@@ -7,20 +7,21 @@ from aiohttp import web
 
 from feedsvc.service import Service
 from feedsvc.web.counters import FeedCounters
+from feedsvc.web.dispatch import RequestWatch
 from feedsvc.web.keys import FEED_COUNTERS, FEEDS, SERVICE, SITE, STREAM
-from feedsvc.web.middleware import errors_middleware
 from feedsvc.web.routes import add_routes
 
 
-def create_app(service: Service) -> web.Application:
-    """The aiohttp application serving ``service`` (opened with ``serving=True``)."""
+def create_app(service: Service, watch: RequestWatch | None = None) -> web.Application:
+    """The aiohttp application serving ``service`` (opened with ``serving=True``);
+    ``watch`` is told when each request starts and ends (``http_server``'s guard)."""
     if service.feeds is None or service.site is None or service.stream is None:
         raise ValueError("the web app serves a service opened with serving=True")
-    app = web.Application(middlewares=[errors_middleware])
+    app = web.Application()  # no middleware: see feedsvc.web.dispatch
     app[SERVICE] = service
     app[FEEDS] = service.feeds
     app[SITE] = service.site
     app[STREAM] = service.stream
     app[FEED_COUNTERS] = FeedCounters(service.metrics)
-    add_routes(app)
+    add_routes(app, watch)
     return app

@@ -34,7 +34,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from feedsvc.config import ServerSettings
 from feedsvc.logsetup import get_log
@@ -123,19 +122,20 @@ class ConnectionGuard:
         self.open += 1
         return GuardedConnection(self, self._inner())
 
-    @web.middleware
-    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Marks the connection busy while its request is handled (the outermost middleware)."""
+    def begin(self, request: web.Request) -> GuardedConnection | None:
+        """A request starts: its connection is busy until :meth:`end` (called by the
+        app's one frame around every handler, ``feedsvc.web.dispatch``)."""
         if self._on_request is not None:
             self._on_request(request)
         connection = self._by_transport.get(request.transport)  # type: ignore[arg-type]
-        if connection is None:
-            return await handler(request)
-        self._busy(connection)
-        try:
-            return await handler(request)
-        finally:
-            self._done(connection)
+        if connection is not None:
+            self._busy(connection)
+        return connection
+
+    def end(self, token: object) -> None:
+        """The request that :meth:`begin` returned ``token`` for is answered."""
+        if isinstance(token, GuardedConnection):
+            self._done(token)
 
     # -- the connections' events ----------------------------------------------------
 

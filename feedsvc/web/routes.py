@@ -1,25 +1,33 @@
-"""Routes to handlers; the URL patterns themselves are ``feedsvc.publish.urls``'."""
+"""Paths to handlers, one route a path for every method (``feedsvc.web.dispatch``); the
+URL patterns themselves are ``feedsvc.publish.urls``'."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from feedsvc.publish import urls
 from feedsvc.web import handlers
+from feedsvc.web.dispatch import RequestWatch, answering
+
+# by path, the handler of each method; GET answers HEAD too
+ROUTES: Mapping[str, Mapping[str, Handler]] = {
+    urls.INDEX_ROUTE: {"GET": handlers.index},
+    urls.FEED_ROUTE: {"GET": handlers.feed, "OPTIONS": handlers.preflight},
+    urls.OPML_ROUTE: {"GET": handlers.opml},
+    urls.TOPIC_PAGE_ROUTE: {"GET": handlers.topic_page},
+    urls.API_TOPICS_ROUTE: {"GET": handlers.api_topics, "OPTIONS": handlers.preflight},
+    urls.API_CHANGES_ROUTE: {"GET": handlers.api_changes, "OPTIONS": handlers.preflight},
+    urls.HEALTH_ROUTE: {"GET": handlers.healthz},
+    urls.READY_ROUTE: {"GET": handlers.readyz},
+    urls.METRICS_ROUTE: {"GET": handlers.metrics},
+}
+ANY_OTHER_PATH = "/{path:.*}"  # tried last: a 404 in the app's format
 
 
-def add_routes(app: web.Application) -> None:
-    app.router.add_routes([
-        web.get(urls.INDEX_ROUTE, handlers.index, name="index"),
-        web.get(urls.FEED_ROUTE, handlers.feed, name="feed"),
-        web.get(urls.OPML_ROUTE, handlers.opml, name="opml"),
-        web.get(urls.TOPIC_PAGE_ROUTE, handlers.topic_page, name="topic_page"),
-        web.get(urls.API_TOPICS_ROUTE, handlers.api_topics, name="api_topics"),
-        web.get(urls.API_CHANGES_ROUTE, handlers.api_changes, name="api_changes"),
-        web.get(urls.HEALTH_ROUTE, handlers.healthz, name="healthz"),
-        web.get(urls.READY_ROUTE, handlers.readyz, name="readyz"),
-        web.get(urls.METRICS_ROUTE, handlers.metrics, name="metrics"),
-        web.options(urls.FEED_ROUTE, handlers.preflight, name="feed_cors"),
-        web.options(urls.API_TOPICS_ROUTE, handlers.preflight, name="api_topics_cors"),
-        web.options(urls.API_CHANGES_ROUTE, handlers.preflight, name="api_changes_cors"),
-    ])
+def add_routes(app: web.Application, watch: RequestWatch | None = None) -> None:
+    for path, methods in ROUTES.items():
+        app.router.add_route("*", path, answering(methods, watch))
+    app.router.add_route("*", ANY_OTHER_PATH, answering({}, watch))

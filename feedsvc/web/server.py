@@ -82,8 +82,7 @@ async def http_server(service: Service, sock: socket.socket, *,
     limits = ConnectionLimits.of(settings, max_connections=fit_to_open_files(settings.max_connections))
     lines = ErrorLines(service.metrics, protocols=(GuardedConnection, Refusal))
     guard = ConnectionGuard(limits, service.metrics, on_request=_reader_seen(service))
-    app = create_app(service)
-    app.middlewares.insert(0, guard.middleware)  # outermost: marks the connection busy
+    app = create_app(service, guard)  # marks each request's connection busy
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=shutdown_timeout,
                            keepalive_timeout=settings.keepalive_timeout,
                            logger=HttpErrorLog(lines))

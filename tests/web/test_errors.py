@@ -73,6 +73,7 @@ async def test_largest_limit_and_a_cursor_past_the_end_are_fine(served: Any) -> 
     ("/feeds/gaza.json.gz", 400, False),
     ("/feeds/gaza", 404, False),
     ("/no/such/page", 404, False),
+    ("/api/no-such-thing", 404, True),
     ("/api/topics?x=1", 400, True),
     ("/topics.opml?x=1", 400, False),
     ("/?lang=en", 400, False),
@@ -91,8 +92,29 @@ async def test_wrong_method_is_405_with_allow(served: Any) -> None:
     service, http, base = await served()
     async with http.post(f"{base}/feeds/all.json", data=b"x") as response:
         assert response.status == 405
-        assert "GET" in response.headers["Allow"]
+        assert set(response.headers["Allow"].split(",")) == {"GET", "HEAD", "OPTIONS"}
         assert orjson.loads(await response.read())["error"]["status"] == 405
+
+
+@pytest.mark.parametrize(("method", "path", "status", "allow"), [
+    ("HEAD", "/feeds/all.atom", 200, None),
+    ("OPTIONS", "/api/topics", 204, None),
+    ("OPTIONS", "/", 405, {"GET", "HEAD"}),
+    ("DELETE", "/topics.opml", 405, {"GET", "HEAD"}),
+    ("PUT", "/metrics", 405, {"GET", "HEAD"}),
+    ("POST", "/no/such/page", 404, None),
+])
+async def test_each_path_answers_its_methods_only(served: Any, method: str, path: str,
+                                                  status: int, allow: set[str] | None) -> None:
+    service, http, base = await served()
+    async with http.request(method, base + path) as response:
+        body = await response.read()
+        assert response.status == status, body[:200]
+        assert (set(response.headers["Allow"].split(",")) if allow else None) == allow
+        if status >= 400:
+            assert response.headers["Content-Type"] == "text/plain; charset=utf-8" and body.strip()
+        if method == "HEAD":
+            assert body == b"" and int(response.headers["Content-Length"]) > 0
 
 
 async def test_a_removed_topic_answers_410(served: Any, tmp_path: Path) -> None:
