@@ -54,7 +54,7 @@ from feedsvc.topics import (
     rules_fingerprint,
     snapshot,
 )
-from feedsvc.topics.bulk import freeze_start_up
+from feedsvc.topics.bulk import collector_paused, freeze_start_up
 from feedsvc.topics.load import read_topics_text
 from feedsvc.topics.model import DEFAULT_LIMITS, TopicLimits
 
@@ -116,9 +116,12 @@ class LiveTopics:
     async def load(self, *, freeze: bool = False) -> None:
         """First load at start-up: an invalid file raises (the service refuses to start).
         With ``freeze``, what exists once the topics are compiled is frozen out of the
-        cyclic collector (``topics.bulk.freeze_start_up``), before the backfill."""
+        cyclic collector (``topics.bulk.freeze_start_up``), before the backfill, and
+        the collector stays paused until then: it never walks the build at all."""
         self._seen = await self._look()
-        await self._apply(*await self._compiled(freeze=freeze))
+        with collector_paused() if freeze else contextlib.nullcontext():
+            compiled = await self._compiled(freeze=freeze)
+        await self._apply(*compiled)
 
     async def reload(self) -> bool:
         """Apply the file as it is now; on any failure keep the current topics and report

@@ -21,6 +21,11 @@ reference counting, which freezing does not stop. Only a cycle among those objec
 would never be freed; the compiled index holds none (a test checks it), and it is
 the one that is ever replaced. Reloads do not freeze: requests in flight then are
 left to the collector.
+
+Ending a pause is not free either: the first allocation after it starts a collection
+of everything built during it (the youngest generation's count is then in the
+hundreds of thousands). So the start-up keeps one pause around the whole build and
+freezes inside it, which also resets that count (``LiveTopics.load``).
 """
 
 from __future__ import annotations

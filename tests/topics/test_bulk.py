@@ -7,12 +7,16 @@ import gc
 import threading
 import weakref
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from feedsvc import livetopics
+from feedsvc.service import open_service
 from feedsvc.topics import compile_topics, load_topics, snapshot
 from feedsvc.topics.bulk import collector_paused, freeze_start_up
-from tests.conftest import SHIPPED_TOPICS
+from tests.conftest import SHIPPED_TOPICS, Clock, settings_for
 from tests.factories import make_article
 
 
@@ -80,6 +84,39 @@ def test_freezing_at_start_up_leaves_objects_out_of_collections() -> None:
         assert gc.get_freeze_count() >= len(alive)
     finally:
         gc.unfreeze()  # this test process goes on opening services
+
+
+async def test_a_start_up_freezes_its_build_before_the_collector_walks_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ending the parse's pause would start a collection of all it built, before the
+    compile's pause began: the start-up keeps one pause until the freeze."""
+    parsed = threading.Event()
+    parse = livetopics.parse_topics
+
+    def parse_and_tell(*args: Any) -> Any:
+        topics = parse(*args)
+        parsed.set()
+        return topics
+
+    monkeypatch.setattr(livetopics, "parse_topics", parse_and_tell)
+    walks_of_the_build: list[dict[str, int]] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and parsed.is_set() and gc.get_freeze_count() == 0:
+            walks_of_the_build.append(info)
+
+    gc.enable()
+    gc.collect()
+    gc.callbacks.append(seen)
+    try:
+        async with open_service(settings_for("http://127.0.0.1:9", tmp_path), clock=Clock(),
+                                serving=False, scheduling=False, freeze=True):
+            assert parsed.is_set() and gc.get_freeze_count() > 0
+            assert gc.isenabled()
+    finally:
+        gc.callbacks.remove(seen)
+        gc.unfreeze()  # this test process goes on opening services
+    assert walks_of_the_build == []
 
 
 @pytest.mark.parametrize("from_snapshot", [False, True])
