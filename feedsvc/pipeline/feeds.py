@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
@@ -38,7 +39,9 @@ async def read_feeds(fetcher: Fetch, source: SourceSettings, state: PollState,
             if result.not_modified:
                 report.feeds_not_modified += 1
             else:
-                document = parse_rss(result.body, site, now=now())
+                # in a worker thread, like pages: a feed of a thousand items takes
+                # half a second to parse, and requests would wait behind it
+                document = await asyncio.to_thread(parse_rss, result.body, site, now=now())
                 report.feeds_ok += 1
                 report.ttl = max(filter(None, (report.ttl, document.ttl)), default=None)
                 etag, modified = result.etag, result.last_modified

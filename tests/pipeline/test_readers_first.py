@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from contextlib import AsyncExitStack
 from dataclasses import replace
+from typing import Any
 
 import aiohttp
 import pytest
 
+from feedsvc import pipeline
 from feedsvc.metrics import Metrics
+from feedsvc.pipeline import feeds
 from feedsvc.readers import LONGEST_PAUSE, RECENT_SECONDS, ReadersFirst
 from feedsvc.replica import ReplicaSite
 from feedsvc.service import open_service
@@ -126,3 +130,26 @@ async def test_a_poll_without_a_server_never_rests(replica: ReplicaSite, tmp_pat
     settings = replace(settings, scheduler=replace(settings.scheduler, share_while_serving=0.01))
     async with open_service(settings, clock=clock, serving=False, scheduling=False) as service:
         assert service.readers is None and service.pipeline.pause is None
+
+
+async def test_feeds_and_pages_are_read_off_the_event_loop(
+        replica: ReplicaSite, tmp_path_factory: pytest.TempPathFactory, clock: Clock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parsing a feed of a thousand items, or a page, on the event loop would keep
+    every request waiting: both run in worker threads."""
+    on_the_loop: list[str] = []
+
+    def watched(name: str, function: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            if threading.current_thread() is threading.main_thread():
+                on_the_loop.append(name)
+            return function(*args, **kwargs)
+        return run
+
+    monkeypatch.setattr(feeds, "parse_rss", watched("feed", feeds.parse_rss))
+    monkeypatch.setattr(pipeline, "_read_page", watched("page", pipeline._read_page))
+    settings = settings_for(replica.base_url, tmp_path_factory.mktemp("poll"))
+    async with open_service(settings, clock=clock, serving=False, scheduling=False) as service:
+        report = await service.poller.poll(settings.sources[0])
+    assert report.new > 0 and report.feeds_ok == 1
+    assert on_the_loop == []
