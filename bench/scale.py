@@ -40,9 +40,10 @@ as above first thing (the replica's feed asks for 5 minutes between polls, its
 wrk (``--latency``) measures the p99 of a cached feed: ``t00001``, a topic of the
 health section, which the ingest does not touch (200, and 304 with If-None-Match);
 and, without a target, of ``/feeds/all.atom`` (200), which every stored article
-changes, so that during the ingest it is rendered again on most reads. First idle (at least 3 rounds, more while the next poll is
-far off), then while the service ingests ``--ingest-articles`` new articles that the
-bench publishes on the replica at once; its site feed lists them all. They are made
+changes, so that during the ingest it is rendered again on most reads. First idle
+(at least 3 rounds, more while the next poll is far off), then while the service
+ingests ``--ingest-articles`` new articles that the bench publishes on the replica at
+once; its site feed lists them all. They are made
 from the real ones: new ids, titles and slugs, bodies of sentences from different
 articles, so that none is a near-duplicate of another. A wrk run counts as "during
 the ingest" when the stored count (``/healthz``) grew while it ran; the ingest is over

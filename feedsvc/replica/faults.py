@@ -19,9 +19,9 @@ Kinds and their parameters (all optional)::
                    (body "utf-8"|"windows-1256"; declared "utf-8"|"windows-1256"|"meta")
     garbage        size=4096, seed=0           random bytes with a 200
 
-``status``, ``rate_limit``, ``slow``, ``hold`` and the redirects act before the route runs; the
-others rewrite a 200 answer of the route, leave other answers alone, and are spent
-only when they rewrote something.
+``status``, ``rate_limit``, ``slow``, ``hold`` and the redirects act before the route
+runs; the others rewrite a 200 answer of the route, leave other answers alone, and are
+spent only when they rewrote something.
 """
 
 from __future__ import annotations
