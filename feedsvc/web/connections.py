@@ -132,10 +132,9 @@ class ConnectionGuard:
             self._busy(connection)
         return connection
 
-    def end(self, token: object) -> None:
-        """The request that :meth:`begin` returned ``token`` for is answered."""
-        if isinstance(token, GuardedConnection):
-            self._done(token)
+    def end(self, connection: GuardedConnection) -> None:
+        """The request :meth:`begin` returned ``connection`` for is answered."""
+        self._done(connection)
 
     # -- the connections' events ----------------------------------------------------
 

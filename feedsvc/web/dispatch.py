@@ -11,7 +11,6 @@ that matches no route reaches the last one, which answers 404 in the same format
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
 
 import orjson
 from aiohttp import web
@@ -19,31 +18,24 @@ from aiohttp.typedefs import Handler
 
 from feedsvc.errors import BadRequest, Expired, FeedsvcError
 from feedsvc.logsetup import get_log
+from feedsvc.web.connections import ConnectionGuard
 
 log = get_log("feedsvc.web")
 UNAVAILABLE = "temporarily unavailable; try again in a moment"
 RETRY_AFTER_SECONDS = "5"
 
 
-class RequestWatch(Protocol):
-    """Told when each request starts and ends (the connection guard)."""
-
-    def begin(self, request: web.Request) -> object:
-        """Returns what ``end`` is given once the request is answered."""
-
-    def end(self, token: object) -> None: ...
-
-
-def answering(methods: Mapping[str, Handler], watch: RequestWatch | None) -> Handler:
+def answering(methods: Mapping[str, Handler], guard: ConnectionGuard | None) -> Handler:
     """The handler of one path: ``methods`` by HTTP method (GET answers HEAD too);
-    other methods get 405 with ``Allow``, and a path with no method is not found."""
+    other methods get 405 with ``Allow``, and a path with no method is not found. The
+    ``guard`` (``http_server``'s) marks the request's connection busy meanwhile."""
     table = dict(methods)
     if "GET" in table:
         table.setdefault("HEAD", table["GET"])
     allowed = frozenset(table)
 
     async def answer(request: web.Request) -> web.StreamResponse:
-        token = watch.begin(request) if watch is not None else None
+        connection = guard.begin(request) if guard is not None else None
         try:
             handler = table.get(request.method)
             if handler is None:
@@ -71,8 +63,8 @@ def answering(methods: Mapping[str, Handler], watch: RequestWatch | None) -> Han
             log.error("request.crashed", path=request.path, error=repr(exc), exc_info=exc)
             return error_response(request, 500, "internal error")
         finally:
-            if watch is not None:
-                watch.end(token)
+            if guard is not None and connection is not None:
+                guard.end(connection)
 
     return answer
 

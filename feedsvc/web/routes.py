@@ -10,7 +10,8 @@ from aiohttp.typedefs import Handler
 
 from feedsvc.publish import urls
 from feedsvc.web import handlers
-from feedsvc.web.dispatch import RequestWatch, answering
+from feedsvc.web.connections import ConnectionGuard
+from feedsvc.web.dispatch import answering
 
 # by path, the handler of each method; GET answers HEAD too
 ROUTES: Mapping[str, Mapping[str, Handler]] = {
@@ -27,7 +28,7 @@ ROUTES: Mapping[str, Mapping[str, Handler]] = {
 ANY_OTHER_PATH = "/{path:.*}"  # tried last: a 404 in the app's format
 
 
-def add_routes(app: web.Application, watch: RequestWatch | None = None) -> None:
+def add_routes(app: web.Application, guard: ConnectionGuard | None = None) -> None:
     for path, methods in ROUTES.items():
-        app.router.add_route("*", path, answering(methods, watch))
-    app.router.add_route("*", ANY_OTHER_PATH, answering({}, watch))
+        app.router.add_route("*", path, answering(methods, guard))
+    app.router.add_route("*", ANY_OTHER_PATH, answering({}, guard))
