@@ -99,6 +99,7 @@ from support import (
     replica_articles,
     run_wrk,
     split_cpus,
+    stop_process,
 )
 
 from feedsvc.normalize.arabic import tokenize
@@ -264,15 +265,8 @@ class Child:
     log: Path
 
     def stop(self) -> None:
-        if self.process.returncode is not None or self.process.poll() is not None:
-            return
         # SIGTERM: SIGINT may be ignored, in a process started in the background
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, signal.SIGTERM, timeout=15)
 
     def tail(self, lines: int = 8) -> str:
         text = self.log.read_text("utf-8", errors="replace") if self.log.exists() else ""

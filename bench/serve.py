@@ -33,7 +33,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -41,7 +40,16 @@ from pathlib import Path
 from statistics import median
 
 from aiohttp import web
-from support import ROOT, cpu_seconds, free_port, pinned, run_wrk, split_cpus
+from support import (
+    ROOT,
+    answers,
+    cpu_seconds,
+    free_port,
+    pinned,
+    run_wrk,
+    split_cpus,
+    stop_process,
+)
 
 from feedsvc.config import (
     FetchSettings,
@@ -128,12 +136,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, signal.SIGINT, timeout=10)
 
 
 def start(name: str, args: list[str], cpu: int | None) -> Server:
@@ -141,13 +144,8 @@ def start(name: str, args: list[str], cpu: int | None) -> Server:
     argv = pinned([sys.executable, __file__, "--serve", name, "--port", str(port), *args], cpu)
     process = subprocess.Popen(argv, cwd=ROOT)
     server = Server(name, port, process)
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(server.url("/readyz" if name == "feedsvc" else "/"), timeout=1):
-                return server
-        except OSError:
-            time.sleep(0.1)
+    if answers(server.url("/readyz" if name == "feedsvc" else "/"), process, START_TIMEOUT):
+        return server
     server.stop()
     raise SystemExit(f"{name} server did not start within {START_TIMEOUT}s")
 

@@ -24,9 +24,12 @@ import os
 import random
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,8 +45,8 @@ from tests.topics.topic_articles import replica_articles  # noqa: E402
 
 __all__ = [
     "COMMON_WORDS", "LETTERS", "REALISTIC_SHARE", "ROOT", "VOCABULARY_SIZE", "WrkResult",
-    "absent_words", "article_tokens", "cpu_seconds", "free_port", "pinned", "realistic_topics",
-    "replica_articles", "run_wrk", "split_cpus",
+    "absent_words", "answers", "article_tokens", "cpu_seconds", "free_port", "pinned",
+    "realistic_topics", "replica_articles", "run_wrk", "split_cpus", "stop_process",
 ]
 
 VOCABULARY_SIZE = 20_000
@@ -139,6 +142,32 @@ def split_cpus() -> tuple[int | None, int | None]:
 def pinned(argv: list[str], cpu: int | None) -> list[str]:
     """``argv`` run on one CPU (taskset execs it: the process keeps its pid)."""
     return ["taskset", "-c", str(cpu), *argv] if cpu is not None else argv
+
+
+def answers(url: str, process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Whether ``url`` answered (any status below 400) before ``timeout`` seconds passed,
+    asking every 0.1 s; False at once if ``process``, the server, exits meanwhile."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def stop_process(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM,
+                 timeout: float = 15.0) -> None:
+    """Send ``sig`` to ``process`` unless it has exited; kill it after ``timeout`` seconds."""
+    if process.poll() is not None:
+        return
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def cpu_seconds(pid: int) -> float:
