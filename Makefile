@@ -57,6 +57,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_store.py
 	$(BIN)/python bench/bench_backends.py
 	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/bursts.py
 	$(BIN)/python bench/scale.py
 
 # The base image is used when present, else pulled, else built by CONTAINER_BASE.
