@@ -2,7 +2,7 @@
 
     python bench/bursts.py [--rounds 3] [--seconds 2] [--connections 10] [--rate 6]
                            [--cases loop:2.5,thread:2.5,native:2.5,sliced:2.5,...]
-                           [--switch-interval 0.001]
+                           [--switch-interval 0.001] [--worker-nice 0]
 
 A poll shares its process, and on a small machine its core, with the requests being
 answered. This bench isolates that: a server in a subprocess answers ``GET /feed``
@@ -15,12 +15,13 @@ being one of:
 - ``thread``  Python code in a worker thread (``asyncio.to_thread``): it holds the GIL
               but for the turns the interpreter forces every switch interval;
 - ``native``  hashing in a worker thread: C code that releases the GIL, as SQLite's
-              and the HTML parser's work does;
+              work does;
 - ``sliced``  the work of ``thread`` in pieces of ``SLICE_MS``, each a thread hop of its
               own, so that the event loop runs between any two.
 
 Each case runs ``--rounds`` pairs of wrk runs back to back, bursts off then on; the
-report gives the medians of each side's p99, their ratio and their difference. With
+report gives the medians of each side's p99, their ratio and their difference.
+``--worker-nice`` lowers the worker threads' priority while they burst. With
 two or more CPUs the server runs on CPU 1 and wrk on CPU 0 (taskset), as in
 ``scale.py``: the server's threads share one core, as feedsvc's do there. The server
 logs nothing; every step is bounded, and the server is stopped on errors and Ctrl-C.
@@ -95,7 +96,7 @@ def lowered(work: Callable[[float], object], nice: int) -> Callable[[float], obj
         try:
             return work(ms)
         finally:
-            with contextlib.suppress(PermissionError):  # lowering back needs CAP_SYS_NICE
+            with contextlib.suppress(PermissionError):  # raising it back needs CAP_SYS_NICE
                 os.setpriority(os.PRIO_PROCESS, thread, before)
     return run
 
