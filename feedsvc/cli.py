@@ -1,4 +1,5 @@
-"""The ``feedsvc`` command: serve, poll, check-config, topics test/try/diff, demo, migrate.
+"""The ``feedsvc`` command: serve, poll, schedule, check-config, topics test/try/diff, demo,
+migrate.
 
 Each command runs under ``feedsvc.process.run_until_signalled``: a failed start is
 one line and status 1, a signal at any moment a clean exit with status 0.
@@ -50,6 +51,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_until_signalled(lambda: _serve(settings))
     if args.command == "poll":
         return run_until_signalled(lambda: _poll(settings))
+    if args.command == "schedule":
+        if args.child:  # before any thread starts: each inherits it
+            from feedsvc.scheduler.process import lower_priority
+            lower_priority(settings.scheduler.poller_nice)
+        return run_until_signalled(lambda: _schedule(settings, child=args.child))
     if args.command == "topics" and args.action == "try":
         now = args.now or datetime.now(UTC)
         return run_until_signalled(
@@ -66,10 +72,17 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
     for name, help_text in (("serve", "run the scheduler and the web server"),
                             ("poll", "poll every source once and exit"),
+                            ("schedule", "poll every source on its schedule, serving nothing"),
                             ("check-config", "validate settings and topics")):
         command = commands.add_parser(name, help=help_text)
         command.add_argument("--config", help="settings file (default: $FEEDSVC_CONFIG or "
                              "config/feedsvc.toml)")
+        if name == "schedule":
+            command.add_argument(
+                "--child", action="store_true",
+                help="run as the polling process of feedsvc serve (scheduler.poller_process): "
+                "at nice scheduler.poller_nice, exit when standard input closes, write "
+                "changed topics to standard output")
     topics = commands.add_parser("topics", help="topic tools").add_subparsers(
         dest="action", required=True)
     test = topics.add_parser("test", help="which stored articles a topic matches, and why")
@@ -144,6 +157,28 @@ async def _poll(settings: Settings) -> int:
             report = await service.poller.poll(source)
             failed += report.failed
     return 1 if failed == len(settings.sources) else 0
+
+
+async def _schedule(settings: Settings, *, child: bool) -> int:
+    from feedsvc.service import open_service
+
+    async with open_service(settings, serving=False, freeze=True, child=child):
+        log.info("schedule.ready", sources=len(settings.sources), child=child,
+                 nice=os.getpriority(os.PRIO_PROCESS, 0))
+        if child:
+            await _until_input_closes()
+            log.info("schedule.server_gone")  # stopped or died: polls in flight finish first
+        else:
+            await asyncio.Event().wait()  # until a signal cancels
+    return 0
+
+
+async def _until_input_closes() -> None:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    while await reader.read(4096):
+        pass
 
 
 async def _topics_test(settings: Settings, slug: str, limit: int) -> int:

@@ -57,6 +57,8 @@ class Metrics:
     change_catch_ups: Counter = field(init=False)
     change_lag: Histogram = field(init=False)
     change_listener_up: Gauge = field(init=False)
+    poller_process_up: Gauge = field(init=False)
+    poller_process_exits: Counter = field(init=False)
     http_connections: Gauge = field(init=False)
     http_dropped: Counter = field(init=False)
     http_errors: Counter = field(init=False)
@@ -160,6 +162,12 @@ class Metrics:
         self.change_listener_up = Gauge(
             "feedsvc_change_listener_up", "1 while the LISTEN connection for change "
             "notifications is up (PostgreSQL only), else 0.", registry=r)
+        self.poller_process_up = Gauge(
+            "feedsvc_poller_process_up", "1 while the polling process of this server runs "
+            "(scheduler.poller_process), else 0.", registry=r)
+        self.poller_process_exits = Counter(
+            "feedsvc_poller_process_exits", "Times the polling process exited or could not "
+            "be started while the server ran (it is started again).", registry=r)
         for direction in ("sent", "received"):
             self.change_notifications.labels(direction)
         for origin in DELIVERY_ORIGINS:

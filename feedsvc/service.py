@@ -46,6 +46,7 @@ from feedsvc.metrics import Metrics
 from feedsvc.pipeline import Pipeline
 from feedsvc.readers import ReadersFirst
 from feedsvc.scheduler import Poller, start_scheduler
+from feedsvc.scheduler.process import ParentPipe, PollerProcess
 from feedsvc.store import POSTGRES_SCHEMES, Store, store_for_url
 from feedsvc.store.channel import SharedChanges, Transport
 from feedsvc.store.leasing import Leases, holder_id
@@ -89,6 +90,7 @@ class Service:
     stream: ChangeStream | None  # /api/changes; None unless serving
     hub: HubPublisher | None  # None unless serving with a hub configured
     readers: ReadersFirst | None  # told of each request, so polls give way; None unless serving
+    poller_process: PollerProcess | None  # the child that polls (scheduler.poller_process)
 
     def polling(self, source: str) -> bool:
         """Is a poll of this source running now?"""
@@ -97,10 +99,13 @@ class Service:
 
 @asynccontextmanager
 async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: bool = True,
-                       scheduling: bool = True, freeze: bool = False) -> AsyncIterator[Service]:
+                       scheduling: bool = True, freeze: bool = False,
+                       child: bool = False) -> AsyncIterator[Service]:
     """Build the service; on exit close it in reverse order. ``freeze``: the process's
     start-up, whose objects the cyclic collector can leave alone from then on (the
-    commands; tests open many services in one process and do not).
+    commands; tests open many services in one process and do not). ``child``: this is
+    the polling process of a ``feedsvc serve`` (``scheduler.poller_process``), which
+    hears its changes on standard output.
 
     Raises ``ConfigError`` (an invalid topics file) and ``StoreError`` (the store
     cannot be opened), having closed whatever was already open.
@@ -117,7 +122,7 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
             Fetcher(fetch_policy(settings), clock=clock, observer=metrics))
         changes = SharedChanges(store, metrics=metrics, catch_up=settings.storage.catch_up,
                                 transport=_transport(settings.storage.url, store, holder,
-                                                     metrics))
+                                                     metrics, child=child))
         topics = LiveTopics(settings.topics_file, store, clock, changes=changes, metrics=metrics,
                             limits=settings.topics, leases=leases)
         await topics.load(freeze=freeze)
@@ -168,20 +173,35 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
             # first render, so nothing falls between it and the first catch-up
             await stack.enter_async_context(changes.running())
             await stack.enter_async_context(feeds.warming())
+        if serving or scheduling:  # a poll matches the topics of the file as it is now
             await stack.enter_async_context(topics.watching())
-        if scheduling:
+        poller_process: PollerProcess | None = None
+        if scheduling and serving and settings.scheduler.poller_process:
+            poller_process = PollerProcess(
+                poller_argv(settings), heard=changes.heard, started=changes.catch_up,
+                metrics=metrics, stop_seconds=DRAIN_SECONDS + 2)
+            await stack.enter_async_context(poller_process.running())
+        elif scheduling:
             scheduler = start_scheduler(poller, settings.scheduler.tick)
             stack.callback(scheduler.shutdown, wait=False)
         yield Service(settings=settings, clock=clock, metrics=metrics, store=store,
                       holder=holder, leases=leases, fetcher=fetcher, changes=changes,
                       topics=topics, pipeline=pipeline, poller=poller, feeds=feeds, site=site,
-                      stream=stream, hub=hub, readers=readers)
+                      stream=stream, hub=hub, readers=readers, poller_process=poller_process)
 
 
-def _transport(url: str, store: Store, holder: str, metrics: Metrics) -> Transport | None:
-    """LISTEN/NOTIFY on PostgreSQL; on SQLite the catch-up read alone carries changes."""
+def poller_argv(settings: Settings) -> list[str]:
+    """The command line of the polling process: this interpreter, the same settings."""
+    return [sys.executable, "-m", "feedsvc", "schedule", "--child",
+            "--config", str(settings.config_path.absolute())]
+
+
+def _transport(url: str, store: Store, holder: str, metrics: Metrics, *,
+               child: bool) -> Transport | None:
+    """LISTEN/NOTIFY on PostgreSQL. On SQLite, a polling process's standard output to
+    its server; elsewhere the catch-up read alone carries changes between processes."""
     if not url.startswith(POSTGRES_SCHEMES):
-        return None
+        return ParentPipe() if child else None
     from feedsvc.store.postgres import PostgresStore
     from feedsvc.store.postgres.notify import PgNotifications
     assert isinstance(store, PostgresStore)

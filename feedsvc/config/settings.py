@@ -157,6 +157,13 @@ class SchedulerSettings:
         "request other than a health probe or a metrics scrape came within the last "
         "second. 1: never rest.",
     )
+    poller_process: bool = setting(
+        False, "Poll in a process of its own that `feedsvc serve` starts, restarts and stops "
+        "(`feedsvc schedule --child`), at CPU priority `poller_nice`: a poll's work then never "
+        "holds up a request. Costs the memory of a second process.",
+    )
+    poller_nice: int = setting(
+        19, "Nice value of that process, 0 to 19: at 19 it takes only the CPU readers leave.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,6 +129,9 @@ def _scheduler_and_logging(settings: Settings) -> Iterator[Problem]:
     if not 0 < settings.scheduler.share_while_serving <= 1:
         yield _problem("scheduler", "share_while_serving",
                        f"{shown(settings.scheduler.share_while_serving)}: must be more than 0 and at most 1")
+    if not 0 <= settings.scheduler.poller_nice <= 19:
+        yield _problem("scheduler", "poller_nice",
+                       f"{shown(settings.scheduler.poller_nice)}: must be 0 to 19")
     if settings.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         yield _problem("logging", "level", f"{shown(settings.logging.level)} is not DEBUG, INFO, WARNING or ERROR")
     if settings.logging.format not in ("text", "json"):

@@ -130,6 +130,15 @@ class SharedChanges:
                 stack.push_async_callback(_stop, task)
             yield
 
+    def heard(self, topics: frozenset[str]) -> None:
+        """Another process changed these topics (a polling child's line, say): delivered
+        like a notification, coalesced with the others."""
+        self._arrived(topics)
+
+    async def catch_up(self) -> None:
+        """Read the change counters now (a polling child just started); never raises."""
+        await self._catch_up()
+
     def _arrived(self, topics: frozenset[str]) -> None:
         self.metrics.change_notifications.labels("received").inc()
         self._queue(topics)

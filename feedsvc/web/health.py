@@ -27,6 +27,7 @@ from feedsvc.errors import StoreError
 from feedsvc.logsetup import redact_userinfo
 from feedsvc.models import PollState
 from feedsvc.service import Service
+from feedsvc.store.leasing import poll_lease
 
 # Headers a proxy adds: a request with one came from somewhere else.
 PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP", "Via")
@@ -64,10 +65,12 @@ async def health_report(service: Service, *, detail: bool) -> dict[str, Any]:
     topics = service.topics
     reasons: list[str] = []
     try:
-        sources, states = await _sources(service, detail=detail)
+        in_force = await service.store.leases()
         leases = [{"name": lease.name, "holder": lease.holder,
                    "expires_in": round(lease.expires_in.total_seconds(), 3)}
-                  for lease in await service.store.leases()]
+                  for lease in in_force]
+        sources, states = await _sources(service, {lease.name for lease in in_force},
+                                         detail=detail)
     except StoreError as exc:  # the rendered feeds are still served: say so, stay 200
         reasons.append(f"store: {_clean(str(exc)) if detail else UNREADABLE}")
         sources, states, leases = [], [], []
@@ -79,6 +82,8 @@ async def health_report(service: Service, *, detail: bool) -> dict[str, Any]:
         reasons.append(f"config: {_clean(topics.error) if detail else REJECTED}")
     if (problem := service.changes.problem) is not None:
         reasons.append(f"changes: {_clean(problem) if detail else NOT_LISTENING}")
+    if service.poller_process is not None and service.poller_process.problem:
+        reasons.append(f"poller: {service.poller_process.problem}")  # no path, no URL in it
     config: dict[str, Any] = {"loaded_at": _iso(topics.loaded_at), "topics": len(topics.topics)}
     body: dict[str, Any] = {"status": "degraded" if reasons else "ok", "reasons": reasons,
                             "sources": sources, "config": config}
@@ -86,17 +91,22 @@ async def health_report(service: Service, *, detail: bool) -> dict[str, Any]:
         config |= {"error": _clean(topics.error), "file": _clean(str(topics.path))}
         body["replica"] = {"holder": service.holder, "holding": sorted(service.leases.held),
                            "leases": leases}
+        if service.poller_process is not None:
+            body["replica"]["poller_pid"] = service.poller_process.pid
     return body
 
 
-async def _sources(service: Service, *, detail: bool) -> tuple[list[dict[str, Any]], list[PollState]]:
+async def _sources(service: Service, leases: set[str], *, detail: bool
+                   ) -> tuple[list[dict[str, Any]], list[PollState]]:
     sources, states = [], []
     for source in service.settings.sources:
         state = await service.store.get_poll_state(source.name)
+        # polled here, or by whichever process holds its lease (a polling child, a replica)
+        polling = service.polling(source.name) or poll_lease(source.name) in leases
         entry: dict[str, Any] = {
             "name": source.name, "last_success_at": _iso(state.last_success_at),
             "consecutive_failures": state.consecutive_failures,
-            "next_poll_at": _iso(state.next_poll_at), "polling": service.polling(source.name),
+            "next_poll_at": _iso(state.next_poll_at), "polling": polling,
             "articles": await service.store.count_articles(source.name)}
         if detail:
             entry["last_error"] = _clean(state.last_error)
