@@ -223,7 +223,7 @@ def write_topics(path: Path, count: int) -> Path:
 
 
 def write_config(folder: Path, topics: Path, replica_url: str, *, port: int, interval: str,
-                 max_pages: int) -> Path:
+                 max_pages: int, poller_process: bool = False) -> Path:
     """A settings file; the database is ``feedsvc.db`` beside it."""
     config = folder / "feedsvc.toml"
     config.write_text(f"""topics_file = {toml_string(str(topics))}
@@ -232,6 +232,7 @@ def write_config(folder: Path, topics: Path, replica_url: str, *, port: int, int
 host = "127.0.0.1"
 port = {port}
 public_url = "http://127.0.0.1:{port}"
+health_detail_loopback = true
 
 [storage]
 url = "sqlite:///feedsvc.db"
@@ -249,6 +250,7 @@ respect_robots = false
 
 [scheduler]
 tick = "1s"
+poller_process = {str(poller_process).lower()}
 """, "utf-8")
     return config
 
@@ -551,6 +553,7 @@ class IngestResult:
     outside: int = 0  # runs after the ingest began that count for neither
     changing: set[str] = field(default_factory=set)  # cases the ingest changes: no target
     etag_kept: bool = True
+    rss: dict[str, float] = field(default_factory=dict)  # peak RSS (MiB) by process
 
 
 @dataclass(frozen=True)
@@ -586,6 +589,13 @@ def source_state(port: int) -> tuple[int, bool | None, datetime | None]:
             datetime.fromisoformat(due.replace("Z", "+00:00")) if due else None)
 
 
+def poller_pid(port: int) -> int | None:
+    """The polling child's pid (``scheduler.poller_process``), or None."""
+    _, _, body = request(port, "/healthz", timeout=30)
+    pid = json.loads(body).get("replica", {}).get("poller_pid")
+    return int(pid) if pid else None
+
+
 def until_due(port: int) -> float:
     """Seconds until the service's next poll (0 when none is said)."""
     due = source_state(port)[2]
@@ -609,7 +619,8 @@ def measure_ingest(setup: IngestSetup, replica: str, ingest_ids: list[int], plan
     result = IngestResult(args.ingest_topics, len(ingest_ids))
     port = free_port()
     config = write_config(setup.folder, setup.topics, replica, port=port,
-                          interval=INGEST_INTERVAL, max_pages=len(ingest_ids) + 200)
+                          interval=INGEST_INTERVAL, max_pages=len(ingest_ids) + 200,
+                          poller_process=args.poller_process)
     child, _ = start_serve(config, port, plan.feedsvc_cpu, plan.timeout)
     try:
         settle(port, plan.timeout)  # the poll it may start with (the feed is unchanged)
@@ -677,6 +688,9 @@ def measure_ingest(setup: IngestSetup, replica: str, ingest_ids: list[int], plan
             progress(f"ingest: still storing after {plan.timeout:g}s; stopped there")
         result.final, result.seconds = stored, last_growth - started
         result.etag_kept = request(port, topic_path, headers=ACCEPT)[1].get("ETag") == etag
+        result.rss = {"server": memory(child.process.pid, "VmHWM")}
+        if (poller := poller_pid(port)) is not None:
+            result.rss["polling process"] = memory(poller, "VmHWM")
         # idle again, so that the baseline brackets the ingest in time: the machine's
         # other work comes and goes
         for _ in range(plan.repeats):
@@ -780,9 +794,13 @@ def report_ratios(rows: list[SizeRow]) -> None:
 
 def report_ingest(result: IngestResult, args: argparse.Namespace) -> None:
     new = result.final - result.base
+    where = ("in a process of their own (scheduler.poller_process)" if args.poller_process
+             else "in the server's process")
     print(f"\nServing while ingesting: {result.topics:,} topics; {result.published:,} articles "
           f"published, {new:,} new stored ({'≥' if new >= 1000 else '<'} 1,000) in about "
-          f"{result.seconds:.0f} s; wrk -t1 -c{args.connections} -d{args.wrk_seconds:g}s")
+          f"{result.seconds:.0f} s; polls {where}; wrk -t1 -c{args.connections} "
+          f"-d{args.wrk_seconds:g}s")
+    print("peak RSS: " + ", ".join(f"{name} {mib:.0f} MiB" for name, mib in result.rss.items()))
     print("p99 in ms, medians over wrk runs: idle before the ingest and after it; during the"
           " ingest, each run paired with one seconds later while the replica held the poll"
           " (the baseline)")
@@ -829,6 +847,9 @@ def parse_args() -> argparse.Namespace:
                         help="topics while ingesting (0: skip that part; default %(default)s)")
     parser.add_argument("--ingest-articles", type=int, default=1_200,
                         help="new articles the ingest publishes (default %(default)s)")
+    parser.add_argument("--poller-process", action="store_true",
+                        help="while ingesting, poll in a process of its own "
+                        "(scheduler.poller_process; it inherits the server's CPU)")
     parser.add_argument("--connections", type=int, default=10, help="wrk connections")
     parser.add_argument("--wrk-seconds", type=float, default=2.0, help="length of one wrk run")
     parser.add_argument("--timeout", type=float, default=600.0,

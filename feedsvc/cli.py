@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -51,11 +52,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_until_signalled(lambda: _serve(settings))
     if args.command == "poll":
         return run_until_signalled(lambda: _poll(settings))
+    if args.command == "schedule" and args.child:
+        from feedsvc.scheduler.process import lower_priority
+        lower_priority(settings.scheduler.poller_nice)  # before any thread: each inherits it
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops it, with SIGTERM
+        return run_until_signalled(lambda: _schedule(settings, child=True), (signal.SIGTERM,))
     if args.command == "schedule":
-        if args.child:  # before any thread starts: each inherits it
-            from feedsvc.scheduler.process import lower_priority
-            lower_priority(settings.scheduler.poller_nice)
-        return run_until_signalled(lambda: _schedule(settings, child=args.child))
+        return run_until_signalled(lambda: _schedule(settings, child=False))
     if args.command == "topics" and args.action == "try":
         now = args.now or datetime.now(UTC)
         return run_until_signalled(

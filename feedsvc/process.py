@@ -18,11 +18,14 @@ from collections.abc import Awaitable, Callable
 
 from feedsvc.errors import ConfigError, FeedsvcError
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
-def run_until_signalled(command: Callable[[], Awaitable[int]]) -> int:
-    """Run ``command`` on a new event loop until it returns or a signal cancels it."""
+
+def run_until_signalled(command: Callable[[], Awaitable[int]],
+                        signals: tuple[signal.Signals, ...] = STOP_SIGNALS) -> int:
+    """Run ``command`` on a new event loop until it returns or one of ``signals`` cancels it."""
     try:
-        return asyncio.run(_cancel_on_signal(command))
+        return asyncio.run(_cancel_on_signal(command, signals))
     except asyncio.CancelledError:
         return 0
     except ConfigError as exc:
@@ -34,11 +37,12 @@ def run_until_signalled(command: Callable[[], Awaitable[int]]) -> int:
     return 1
 
 
-async def _cancel_on_signal(command: Callable[[], Awaitable[int]]) -> int:
+async def _cancel_on_signal(command: Callable[[], Awaitable[int]],
+                            signals: tuple[signal.Signals, ...]) -> int:
     task = asyncio.current_task()
     assert task is not None
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    for signum in signals:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, task.cancel)
     return await command()

@@ -125,6 +125,17 @@ def nice_of(pid: int) -> int:
     return int(fields[16])
 
 
+def session_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[3])
+
+
+def ignores(pid: int, signum: int) -> bool:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigIgn:"):
+            return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    raise AssertionError(f"no SigIgn in /proc/{pid}/status")
+
+
 def gone(pid: int) -> bool:
     """No such process, or a zombie waiting for whoever adopted it."""
     try:
@@ -138,6 +149,10 @@ async def test_the_child_polls_at_its_priority_and_the_server_serves_it(
     child = await server.polling()
     assert nice_of(child) == max(POLLER_NICE, nice_of(server.process.pid))
     assert nice_of(server.process.pid) == os.getpriority(os.PRIO_PROCESS, 0)
+    # in the server's session (with autogroup scheduling, a session of its own would
+    # share the CPU with the server as an equal whatever its nice value)
+    assert session_of(child) == session_of(server.process.pid)
+    assert ignores(child, signal.SIGINT) and not ignores(server.process.pid, signal.SIGINT)
     # rendered while the child waits on the feed: empty, and cached
     status, empty = await server.get("/feeds/all.atom")
     assert status == 200 and feedparser.parse(empty).entries == []
