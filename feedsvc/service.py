@@ -7,6 +7,8 @@
                                      ├── feed cache: forget and render again  (serving)
                                      └── WebSub: tell the hub, own changes    (serving, hub set)
                                                                   scheduler   (scheduling)
+                                      or, with scheduler.poller_process, a child polling
+                                      process whose changes come back to the channel
 
 :func:`open_service` builds the parts in that order inside one
 :class:`contextlib.AsyncExitStack` and closes them in reverse: the scheduler stops,
@@ -24,8 +26,10 @@ source, and its topics backfill, only under a lease (``feedsvc.store.leasing``;
 and, when serving, hears theirs (``LISTEN``, plus a periodic catch-up read).
 
 Who uses it: ``feedsvc serve`` and ``feedsvc demo`` (serving and scheduling, with the
-web app over the result), ``feedsvc poll`` (neither: no watcher, no rendering, no
-web module imported), and the tests (serving without the scheduler).
+web app over the result), ``feedsvc schedule`` (scheduling only: the polling process of
+``serve`` with ``--child``, or a poller on its own), ``feedsvc poll`` (neither: no
+watcher, no rendering, no web module imported), and the tests (serving without the
+scheduler).
 """
 
 from __future__ import annotations

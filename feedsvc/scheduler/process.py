@@ -137,6 +137,9 @@ class PollerProcess:
                 reason = _ended(await self._run_once())
             except OSError as exc:  # cannot start it: no such interpreter, no processes left
                 reason = f"could not be started: {exc.strerror or exc}"
+            except Exception as exc:  # a bug here must not end the polling for good
+                log.error("poller.supervise_failed", error=repr(exc), exc_info=exc)
+                reason = f"was stopped after an error in the server: {type(exc).__name__}"
             if loop.time() - began >= STEADY_SECONDS:
                 delay = first
             self.metrics.poller_process_exits.inc()
