@@ -17,7 +17,9 @@ the pauses off). ``feedsvc_poll_paused_seconds_total`` counts the time given way
 
 ``request_seen`` is called for each request by the web layer's connection guard (not
 for ``/healthz``, ``/readyz`` or ``/metrics``: a probe is nobody reading); the
-pipeline awaits ``pause_after`` after each page. Both run on the event loop.
+pipeline awaits ``pause_after`` after each page, and the feed cache's background
+worker ``until_quiet`` before each render (feedsvc.publish.feedcache). All run on the
+event loop.
 """
 
 from __future__ import annotations
@@ -54,6 +56,12 @@ class ReadersFirst:
         if self.share >= 1 or busy <= 0 or self._clock() - self._last_request > RECENT_SECONDS:
             return 0.0
         return min(busy * (1 / self.share - 1), LONGEST_PAUSE)
+
+    async def until_quiet(self) -> None:
+        """Return once no request came within the last ``RECENT_SECONDS`` (at once if
+        none did): when the feed cache's worker may render."""
+        while (left := self._last_request + RECENT_SECONDS - self._clock()) > 0:
+            await self._sleep(left)
 
     async def pause_after(self, busy: float) -> None:
         if (pause := self.pause_for(busy)) > 0:

@@ -160,7 +160,8 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
             max_age = int(interval.total_seconds())  # seconds clients may reuse a document
             feeds = FeedCache(store, topics, settings.server, clock, EMPTY_FEED_UPDATED,
                               metrics, max_age=max_age, cursors=await load_cursors(store),
-                              deleted_max=settings.changes.deleted_max)
+                              deleted_max=settings.changes.deleted_max,
+                              quiet=readers.until_quiet if readers is not None else None)
             site = SiteDocuments(store, topics, settings.server, clock, EMPTY_FEED_UPDATED,
                                  metrics, count_lag=min(interval, COUNT_LAG), max_age=max_age)
             stream = ChangeStream(store, feeds.pages, feeds.cursors, settings.changes,

@@ -61,6 +61,26 @@ def test_a_share_of_one_never_rests_and_a_share_out_of_range_is_refused() -> Non
             ReadersFirst(share, Metrics())
 
 
+async def test_until_quiet_waits_out_the_last_request() -> None:
+    ticks = Ticks()
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        ticks.now += seconds
+        if len(slept) == 1:
+            readers.request_seen()  # another request while it waited: wait again
+
+    readers = ReadersFirst(0.25, Metrics(), clock=ticks, sleep=sleep)
+    await readers.until_quiet()
+    assert slept == [], "no request yet: at once"
+    readers.request_seen()
+    ticks.now += 0.25
+    await readers.until_quiet()
+    assert slept == [pytest.approx(RECENT_SECONDS - 0.25), pytest.approx(RECENT_SECONDS)]
+    assert ticks.now - 100.0 == pytest.approx(0.25 + RECENT_SECONDS - 0.25 + RECENT_SECONDS)
+
+
 async def test_each_rest_is_slept_and_counted() -> None:
     slept: list[float] = []
 

@@ -9,8 +9,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from feedsvc.publish import FeedQuery
-from feedsvc.service import Service
+from feedsvc.metrics import Metrics
+from feedsvc.publish import FeedCache, FeedQuery
+from feedsvc.publish.feedcache import WARM_DELAY
+from feedsvc.service import EMPTY_FEED_UPDATED, Service
 from tests.conftest import SHIPPED_TOPICS, Clock
 from tests.ops.test_metrics import scrape, value
 from tests.web.conftest import Polled, web_settings
@@ -44,6 +46,28 @@ async def test_a_render_started_before_a_change_is_never_kept(served: Any) -> No
     await started_before
     assert await renders(http, base, "json") == 2
     assert feeds.lookup("all", "json", query.limit, None) is after_change
+
+
+async def test_the_worker_renders_a_changed_document_only_once_readers_are_quiet(
+        served: Any) -> None:
+    service, _, _ = await served()
+    assert service.feeds is not None
+    readers_quiet = asyncio.Event()  # stands in for ReadersFirst.until_quiet
+    feeds = FeedCache(service.store, service.topics, service.settings.server, service.clock,
+                      EMPTY_FEED_UPDATED, Metrics(), max_age=300,
+                      cursors=service.feeds.cursors, quiet=readers_quiet.wait)
+    query = FeedQuery(feeds.default_limit("all"), None, None)
+    async with feeds.warming():
+        await feeds.get("all", "atom", query)  # a subscription document someone reads
+        await feeds.invalidate({"gaza"})
+        await asyncio.sleep(WARM_DELAY * 2)  # the worker's moment has come, readers are not quiet
+        assert feeds.lookup("all", "atom", query.limit, None) is None
+        readers_quiet.set()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while feeds.lookup("all", "atom", query.limit, None) is None:
+            assert loop.time() < deadline, "the worker never rendered it once readers were quiet"
+            await asyncio.sleep(0.02)
 
 
 async def test_other_pages_never_push_out_the_subscription_documents(
