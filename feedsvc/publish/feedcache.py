@@ -13,7 +13,7 @@ arrive during it, and while readers are served a changed document is rendered by
 its first request anyway, once however many ask; the worker is for the reader who
 comes after a quiet spell. Measured during an ingest with polls in a process of
 their own: the cached feed's p99 at 2.0× its idle p99 with the worker rendering
-every second, 1.2× without it (docs/benchmarks.md).
+every second, 1.2× with it giving way (docs/benchmarks.md).
 
 Rules that keep readers right:
 
