@@ -18,37 +18,10 @@ import feedparser
 import pytest
 
 from feedsvc.replica import ReplicaSite
-from tests.conftest import SHIPPED_TOPICS
+from tests.e2e.test_process import write_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.dates]
 POLLER_NICE = 7  # not the default: the child's priority comes from the setting
-
-
-def write_config(tmp_path: Path, replica_url: str, port: int) -> Path:
-    config = tmp_path / "feedsvc.toml"
-    config.write_text(f"""
-topics_file = "{SHIPPED_TOPICS}"
-[server]
-port = {port}
-public_url = "http://127.0.0.1:{port}"
-health_detail_loopback = true
-[storage]
-url = "sqlite:///{tmp_path / 'feedsvc.db'}"
-catch_up = "1h"
-[[sources]]
-name = "rt-arabic"
-base_url = "{replica_url}"
-feeds = ["/rss/"]
-interval = "1h"
-[fetch]
-min_host_delay = 0
-respect_robots = false
-[scheduler]
-tick = "1s"
-poller_process = true
-poller_nice = {POLLER_NICE}
-""", encoding="utf-8")
-    return config
 
 
 class Server:
@@ -103,7 +76,9 @@ async def until(probe: Any, timeout: float = 30.0) -> Any:
 
 @pytest.fixture
 async def server(replica: ReplicaSite, tmp_path: Path, unused_tcp_port: int) -> Any:
-    config = write_config(tmp_path, replica.base_url, unused_tcp_port)
+    config = write_config(tmp_path, replica.base_url, unused_tcp_port,
+                          server="health_detail_loopback = true", storage='catch_up = "1h"',
+                          scheduler=f"poller_process = true\npoller_nice = {POLLER_NICE}")
     hold = replica.inject("hold", "/rss/", most=60)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "feedsvc", "serve", "--config", str(config),

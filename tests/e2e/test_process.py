@@ -21,15 +21,20 @@ pytestmark = [pytest.mark.slow, pytest.mark.dates]
 ARTICLE_PAGES = "/*/*-*"
 
 
-def write_config(tmp_path: Path, replica_url: str, port: int) -> Path:
+def write_config(tmp_path: Path, replica_url: str, port: int, *, server: str = "",
+                 storage: str = "", scheduler: str = "") -> Path:
+    """A settings file polling the replica; ``server``, ``storage`` and ``scheduler`` are
+    more lines of those tables."""
     config = tmp_path / "feedsvc.toml"
     config.write_text(f"""
 topics_file = "{SHIPPED_TOPICS}"
 [server]
 port = {port}
 public_url = "http://127.0.0.1:{port}"
+{server}
 [storage]
 url = "sqlite:///{tmp_path / 'feedsvc.db'}"
+{storage}
 [[sources]]
 name = "rt-arabic"
 base_url = "{replica_url}"
@@ -40,6 +45,7 @@ min_host_delay = 0
 respect_robots = false
 [scheduler]
 tick = "1s"
+{scheduler}
 """, encoding="utf-8")
     return config
 
