@@ -165,11 +165,13 @@ async def _poll(settings: Settings) -> int:
 async def _schedule(settings: Settings, *, child: bool) -> int:
     from feedsvc.service import open_service
 
-    async with open_service(settings, serving=False, freeze=True, child=child):
+    async with open_service(settings, serving=False, freeze=True, child=child) as service:
         log.info("schedule.ready", sources=len(settings.sources), child=child,
                  nice=os.getpriority(os.PRIO_PROCESS, 0))
         if child:
-            await _until_input_closes()
+            from feedsvc.scheduler.process import MetricsToServer
+            async with MetricsToServer(service.metrics).running():
+                await _until_input_closes()
             log.info("schedule.server_gone")  # stopped or died: polls in flight finish first
         else:
             await asyncio.Event().wait()  # until a signal cancels

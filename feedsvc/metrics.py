@@ -6,15 +6,21 @@ kinds, upstream hosts), so the number of series stays small.
 
 ``Metrics`` is also the fetcher's observer (``on_response``/``on_error``), which keeps
 ``feedsvc.fetch`` free of any metrics import.
+
+With ``scheduler.poller_process`` the polls run in a child of the server, which has no
+``/metrics`` of its own: it sends the samples of ``POLLER_FAMILIES`` that moved
+(:meth:`Metrics.poller_samples`) to the server, whose registry shows them with its own
+(:class:`FromPoller`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
+from prometheus_client.metrics_core import Metric
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 POLL_OUTCOMES = ("ok", "partial", "failed")
@@ -27,11 +33,96 @@ DELIVERY_ORIGINS = ("local", "remote")
 CATCH_UP_RESULTS = ("unchanged", "moved", "failed")
 DROP_REASONS = ("refused", "evicted", "head_timeout", "send_timeout")
 HTTP_ERROR_KINDS = ("bad_request", "accept_failed", "connection_failed", "internal_error")
+# what a polling child counts (scheduler.poller_process) and its server shows: polls,
+# articles, upstream requests, leases, the notifications it sends, the hub's pings
+POLLER_FAMILIES = frozenset({
+    "feedsvc_polls", "feedsvc_articles", "feedsvc_page_errors", "feedsvc_page_rechecks",
+    "feedsvc_poll_duration_seconds", "feedsvc_upstream_requests",
+    "feedsvc_upstream_request_duration_seconds", "feedsvc_upstream_cooling_until_seconds",
+    "feedsvc_scheduler_lag_seconds", "feedsvc_topic_matches", "feedsvc_websub_pings",
+    "feedsvc_lease_held", "feedsvc_leases_lost", "feedsvc_change_notifications"})
+CUMULATIVE = frozenset({"counter", "histogram", "summary"})
+Labels = tuple[tuple[str, str], ...]
+Sample = tuple[str, Labels]  # a sample's name (feedsvc_polls_total) and labels
+
+
+class FromPoller:
+    """What the polling child counted, held by its server for ``/metrics``.
+
+    The child sends ``[family, sample, labels, value]`` for each sample that moved since
+    it last sent (``heard``). The server's own samples of those families stay (a hub
+    ping or an upstream request the server made itself); the child's are added to them.
+    Counters and histograms add up across children: when one ends (``child_ended``),
+    its last figures are kept, so a restart never makes a series go down. A gauge is
+    the running child's, and goes with it.
+    """
+
+    def __init__(self) -> None:
+        self.current: dict[str, dict[Sample, float]] = {}
+        self.ended: dict[str, dict[Sample, float]] = {}
+
+    def heard(self, samples: object) -> None:
+        """Take a line's samples; raises ValueError, taking none, if any is malformed."""
+        if not isinstance(samples, list):
+            raise ValueError("metrics: not a list of samples")
+        taken: list[tuple[str, Sample, float]] = []
+        for item in samples:
+            match item:
+                case [str(family), str(name), dict(labels), int() | float() as value] if (
+                        family in POLLER_FAMILIES and name.startswith(family)
+                        and all(isinstance(v, str) for v in labels.values())):
+                    taken.append((family, (name, tuple(sorted(labels.items()))), float(value)))
+                case _:
+                    raise ValueError(f"metrics: not a sample of a polling family: {item!r:.100}")
+        for family, sample, value in taken:
+            self.current.setdefault(family, {})[sample] = value
+
+    def child_ended(self) -> None:
+        for family, samples in self.current.items():
+            kept = self.ended.setdefault(family, {})
+            for sample, value in samples.items():
+                kept[sample] = kept.get(sample, 0.0) + value
+        self.current = {}
+
+    def merged(self, family: Metric) -> Metric:
+        """``family`` as this process counted it, with the child's samples added."""
+        sources = [self.current.get(family.name)]
+        if family.type in CUMULATIVE:
+            sources.append(self.ended.get(family.name))
+        children = [s for s in sources if s]
+        if not children:
+            return family
+        values: dict[Sample, float] = {}
+        for s in family.samples:
+            values[(s.name, tuple(sorted(s.labels.items())))] = s.value
+        for child in children:
+            for sample, value in child.items():
+                if family.type in CUMULATIVE:
+                    values[sample] = values.get(sample, 0.0) + value
+                else:  # the running child's gauge, not a sum
+                    values[sample] = value
+        shown = Metric(family.name, family.documentation, family.type, family.unit)
+        for (name, labels), value in values.items():
+            shown.add_sample(name, dict(labels), value)
+        return shown
+
+
+class Registry(CollectorRegistry):
+    """The server's registry: each family as this process counts it, plus what its polling
+    child counted (``from_poller``; nothing without one)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.from_poller = FromPoller()
+
+    def collect(self) -> Iterator[Metric]:
+        for family in super().collect():
+            yield self.from_poller.merged(family)
 
 
 @dataclass(slots=True)
 class Metrics:
-    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    registry: Registry = field(default_factory=Registry)
     polls: Counter = field(init=False)
     articles: Counter = field(init=False)
     page_errors: Counter = field(init=False)
@@ -206,3 +297,13 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+    # -- a polling child and its server -----------------------------------------------
+
+    def poller_samples(self) -> dict[tuple[str, Sample], float]:
+        """This process's samples of ``POLLER_FAMILIES``, by family and sample (the
+        child's side; ``_created`` left out: the server keeps its own)."""
+        return {(family.name, (s.name, tuple(sorted(s.labels.items())))): s.value
+                for family in CollectorRegistry.collect(self.registry)
+                if family.name in POLLER_FAMILIES
+                for s in family.samples if not s.name.endswith("_created")}

@@ -26,13 +26,17 @@ The child (:func:`lower_priority`, :class:`ParentPipe`):
   its child itself;
 - exits when its standard input closes: the server stopped or died, even by SIGKILL;
 - on SQLite, writes each change it publishes to standard output as a JSON array of
-  topic slugs, one line each.
+  topic slugs, one line each;
+- every ``METRICS_SECONDS``, writes the samples of its poll metrics that moved as one
+  line, ``{"metrics": [[family, sample, labels, value], ...]}`` (:class:`MetricsToServer`).
 
 The server (:class:`PollerProcess`):
 
-- hands each line to its change channel, as it would a notification from another
-  replica, and reads the change counters after each start (what a dead child
+- hands each line of slugs to its change channel, as it would a notification from
+  another replica, and reads the change counters after each start (what a dead child
   stored and did not say; the periodic catch-up would find it too, later);
+- keeps the child's metrics for its own ``/metrics``, the counters adding up across
+  children (``feedsvc.metrics.FromPoller``);
 - restarts a child that exited after ``BACKOFF_FIRST`` seconds, doubling to
   ``BACKOFF_MOST``, and from the first again once a child has run ``STEADY_SECONDS``;
   ``problem`` says why no child runs, for ``/healthz``;
@@ -54,7 +58,7 @@ import orjson
 
 from feedsvc.errors import StoreError
 from feedsvc.logsetup import get_log
-from feedsvc.metrics import Metrics
+from feedsvc.metrics import Metrics, Sample
 from feedsvc.store.channel import Arrived
 
 log = get_log("feedsvc.scheduler")
@@ -63,6 +67,7 @@ BACKOFF_FIRST = 1.0
 BACKOFF_MOST = 30.0
 STEADY_SECONDS = 60.0  # a child that ran this long starts the back-off afresh
 LINE_LIMIT = 1 << 24  # bytes of one line: every slug of a large topics file
+METRICS_SECONDS = 5.0  # how often the child sends its metrics that moved
 
 
 def lower_priority(nice: int) -> int:
@@ -99,6 +104,50 @@ class ParentPipe:
     def listening(self, arrived: Arrived, connected: Callable[[], Awaitable[None]]
                   ) -> contextlib.AbstractAsyncContextManager[None]:
         return contextlib.nullcontext()
+
+
+class MetricsToServer:
+    """The child's poll metrics to its server: the samples that moved, one line at a time.
+
+    Sent every ``every`` seconds while :meth:`running`; a server scraped between two
+    lines shows the figures of the last one.
+    """
+
+    def __init__(self, metrics: Metrics, stream: BinaryIO | None = None,
+                 every: float = METRICS_SECONDS) -> None:
+        self.metrics = metrics
+        self.stream = stream or sys.stdout.buffer
+        self.every = every
+        self._sent: dict[tuple[str, Sample], float] = {}
+
+    def send(self) -> None:
+        now = self.metrics.poller_samples()
+        moved = [[family, name, dict(labels), value]
+                 for (family, (name, labels)), value in now.items()
+                 if self._sent.get((family, (name, labels))) != value]
+        if moved:
+            self.stream.write(orjson.dumps({"metrics": moved}) + b"\n")
+            self.stream.flush()
+        self._sent = now
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        task = asyncio.create_task(self._sending(), name="metrics-to-server")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _sending(self) -> None:
+        while True:
+            try:
+                self.send()
+            except OSError as exc:  # the server is gone: this process ends when its input closes
+                log.warning("schedule.metrics_unsent", error=str(exc))
+                return
+            await asyncio.sleep(self.every)
 
 
 class PollerProcess:
@@ -163,21 +212,25 @@ class PollerProcess:
         finally:
             self.pid = None
             self.metrics.poller_process_up.set(0)
+            self.metrics.registry.from_poller.child_ended()
             if child.returncode is None:
                 await self._stop(child)
 
     async def _read(self, stdout: asyncio.StreamReader) -> None:
-        """Each line, to the change channel, until the child closes its end."""
+        """Each line, to the change channel or the metrics, until the child closes its end."""
         while line := await stdout.readline():
             try:
-                slugs = orjson.loads(line)
-                if not isinstance(slugs, list) or not all(isinstance(s, str) for s in slugs):
+                message = orjson.loads(line)
+                if isinstance(message, dict) and "metrics" in message:
+                    self.metrics.registry.from_poller.heard(message["metrics"])
+                    continue
+                if not isinstance(message, list) or not all(isinstance(s, str) for s in message):
                     raise ValueError("not a list of topic slugs")
             except ValueError as exc:  # a stray print: said once, never taken for a change
                 log.warning("poller.bad_line", line=line[:200].decode("utf-8", "replace"),
                             error=str(exc))
                 continue
-            self.heard(frozenset(slugs))
+            self.heard(frozenset(message))
 
     async def _stop(self, child: asyncio.subprocess.Process) -> None:
         """Standard input closed and SIGTERM; SIGKILL if it is still there after the grace."""

@@ -93,6 +93,29 @@ async def test_a_child_that_exits_is_started_again_with_its_reason_said(tmp_path
         assert process.problem is None
 
 
+async def test_the_childs_metrics_lines_add_up_across_restarts(tmp_path: Path) -> None:
+    heard, metrics = Heard(), Metrics()
+    runs = tmp_path / "runs"
+    # each run counts one poll and sends it; the first run exits after it, the second stays
+    child = program(f"""
+        import sys
+        with open({str(runs)!r}, "a") as out:
+            out.write("run\\n")
+        line = '["feedsvc_polls", "feedsvc_polls_total", {{"source": "s", "outcome": "ok"}}, 1]'
+        print('{{"metrics": [' + line + ']}}', flush=True)
+        if open({str(runs)!r}).read().count("run") == 1:
+            sys.exit(0)
+        print('["second"]', flush=True)
+        sys.stdin.read()
+    """)
+    process = supervisor(child, heard, metrics)
+    async with process.running():
+        await until(lambda: heard.sets == [frozenset({"second"})])
+        polls = metrics.registry.get_sample_value(
+            "feedsvc_polls_total", {"source": "s", "outcome": "ok"})
+        assert polls == 2
+
+
 async def test_problem_names_the_signal_that_killed_the_child() -> None:
     heard, metrics = Heard(), Metrics()
     process = PollerProcess(program("import sys; print('[]', flush=True); sys.stdin.read()"),
