@@ -5,7 +5,8 @@
     store ─ leases ─ fetcher ─ change channel ─ topics ─ pipeline ─ poller
                                      │             └── watcher, SIGHUP        (serving)
                                      ├── feed cache: forget and render again  (serving)
-                                     └── WebSub: tell the hub, own changes    (serving, hub set)
+                                     └── WebSub: tell the hub, own changes    (hub set; not a
+                                                             server whose child polls)
                                                                   scheduler   (scheduling)
                                       or, with scheduler.poller_process, a child polling
                                       process whose changes come back to the channel
@@ -28,8 +29,8 @@ and, when serving, hears theirs (``LISTEN``, plus a periodic catch-up read).
 Who uses it: ``feedsvc serve`` and ``feedsvc demo`` (serving and scheduling, with the
 web app over the result), ``feedsvc schedule`` (scheduling only: the polling process of
 ``serve`` with ``--child``, or a poller on its own), ``feedsvc poll`` (neither: no
-watcher, no rendering, no web module imported), and the tests (serving without the
-scheduler).
+watcher, no rendering, no web module imported; it announces its changes to a hub if
+one is configured), and the tests (serving without the scheduler).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ class Service:
     feeds: FeedCache | None  # None unless serving
     site: SiteDocuments | None  # the index, OPML and topic list; None unless serving
     stream: ChangeStream | None  # /api/changes; None unless serving
-    hub: HubPublisher | None  # None unless serving with a hub configured
+    hub: HubPublisher | None  # with a hub configured, where this process's changes are announced
     readers: ReadersFirst | None  # told of each request, so polls give way; None unless serving
     poller_process: PollerProcess | None  # the child that polls (scheduler.poller_process)
 
@@ -147,14 +148,7 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
             # back every switch interval, so requests wait at most about that long (5 ms
             # by default; 1 ms here).
             sys.setswitchinterval(SWITCH_INTERVAL)
-            from feedsvc.publish import (
-                ChangeStream,
-                FeedCache,
-                HubPublisher,
-                PublicUrls,
-                SiteDocuments,
-                load_cursors,
-            )
+            from feedsvc.publish import ChangeStream, FeedCache, SiteDocuments, load_cursors
 
             interval = min((s.interval for s in settings.sources), default=timedelta(minutes=5))
             max_age = int(interval.total_seconds())  # seconds clients may reuse a document
@@ -168,20 +162,24 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now, serving: b
                                   EMPTY_FEED_UPDATED)
             changes.subscribe(feeds.invalidate)  # first: the hub is told of a fresh feed
             changes.subscribe(site.changed)
-            if settings.server.hub_url:
-                hub = HubPublisher(settings.server.hub_url, PublicUrls(settings.server.public_url),
-                                   fetcher, metrics, served=topics.known)
-                # another replica's change is announced by that replica
-                changes.subscribe(hub.changed, local_only=True)
-                stack.push_async_callback(hub.drain, HUB_DRAIN_SECONDS)
             # other processes' changes from here on: the counters are read before the
             # first render, so nothing falls between it and the first catch-up
             await stack.enter_async_context(changes.running())
             await stack.enter_async_context(feeds.warming())
+        child_polls = scheduling and serving and settings.scheduler.poller_process
+        if settings.server.hub_url and not child_polls:
+            # the process that changes a feed announces it (a server's polling child
+            # announces its polls and its reloads of the topics); another replica's change
+            # is announced by that replica
+            from feedsvc.publish import HubPublisher, PublicUrls
+            hub = HubPublisher(settings.server.hub_url, PublicUrls(settings.server.public_url),
+                               fetcher, metrics, served=topics.known)
+            changes.subscribe(hub.changed, local_only=True)
+            stack.push_async_callback(hub.drain, HUB_DRAIN_SECONDS)
         if serving or scheduling:  # a poll matches the topics of the file as it is now
             await stack.enter_async_context(topics.watching())
         poller_process: PollerProcess | None = None
-        if scheduling and serving and settings.scheduler.poller_process:
+        if child_polls:
             poller_process = PollerProcess(
                 poller_argv(settings), heard=changes.heard, started=changes.catch_up,
                 metrics=metrics, stop_seconds=DRAIN_SECONDS + 2)

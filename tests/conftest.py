@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from feedsvc.config import (
@@ -108,3 +109,32 @@ async def serve_feedsvc(clock: Clock) -> AsyncIterator[Callable[..., Any]]:
             return service, session, str(server.make_url("")).rstrip("/")
 
         yield start
+
+
+class Hub:
+    """A loopback hub that records publish notifications and answers ``status``."""
+
+    def __init__(self) -> None:
+        self.published: list[dict[str, str]] = []
+        self.content_types: list[str] = []
+        self.status = 204
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.content_types.append(request.content_type)
+        self.published.append(dict(await request.post()))  # type: ignore[arg-type]
+        return web.Response(status=self.status)
+
+
+@pytest.fixture
+async def hub() -> AsyncIterator[Hub]:
+    recorder = Hub()
+    app = web.Application()
+    app.router.add_post("/hub", recorder.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    recorder.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hub"
+    yield recorder
+    await runner.cleanup()

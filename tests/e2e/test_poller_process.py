@@ -16,12 +16,16 @@ from typing import Any
 import aiohttp
 import feedparser
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from feedsvc.replica import ReplicaSite
+from tests.conftest import Hub
 from tests.e2e.test_process import write_config
+from tests.ops.test_metrics import Samples, value
 
 pytestmark = [pytest.mark.slow, pytest.mark.dates]
 POLLER_NICE = 7  # not the default: the child's priority comes from the setting
+SOURCE = "rt-arabic"
 
 
 class Server:
@@ -75,9 +79,10 @@ async def until(probe: Any, timeout: float = 30.0) -> Any:
 
 
 @pytest.fixture
-async def server(replica: ReplicaSite, tmp_path: Path, unused_tcp_port: int) -> Any:
+async def server(replica: ReplicaSite, tmp_path: Path, unused_tcp_port: int, hub: Hub) -> Any:
     config = write_config(tmp_path, replica.base_url, unused_tcp_port,
-                          server="health_detail_loopback = true", storage='catch_up = "1h"',
+                          server=f'health_detail_loopback = true\nhub_url = "{hub.url}"',
+                          storage='catch_up = "1h"',
                           scheduler=f"poller_process = true\npoller_nice = {POLLER_NICE}")
     hold = replica.inject("hold", "/rss/", most=60)
     process = await asyncio.create_subprocess_exec(
@@ -147,6 +152,37 @@ async def test_the_child_polls_at_its_priority_and_the_server_serves_it(
 async def _polled(server: Server) -> bool:
     source = (await server.health())["sources"][0]
     return bool(source["last_success_at"]) and not source["polling"]
+
+
+async def test_the_servers_metrics_and_the_hub_hear_of_the_childs_polls(
+        server: Server, hub: Hub, replica: ReplicaSite) -> None:
+    await server.polling()
+    server.hold.released.set()
+    await until(lambda: _polled(server))
+    stored = (await server.health())["sources"][0]["articles"]
+
+    async def counted() -> Samples | None:  # the child sends what moved every few seconds
+        _, text = await server.get("/metrics")
+        samples = {(s.name, frozenset(s.labels.items())): s.value
+                   for family in text_string_to_metric_families(text.decode())
+                   for s in family.samples}
+        polled = value(samples, "feedsvc_polls_total", source=SOURCE, outcome="ok") == 1
+        return samples if polled else None
+    samples = await until(counted)
+    assert value(samples, "feedsvc_articles_total", source=SOURCE, outcome="new") == stored
+    host = replica.base_url.removeprefix("http://")
+    assert value(samples, "feedsvc_upstream_requests_total", host=host, status="200") > stored
+    assert value(samples, "feedsvc_poll_duration_seconds_count", source=SOURCE) == 1
+    assert value(samples, "feedsvc_poller_process_up") == 1
+    # the child announced its changes (the server only hears of them)
+    all_feed = f"http://127.0.0.1:{server.port}/feeds/all"
+    await until(lambda: _announced(hub, f"{all_feed}.atom"))
+    await until(lambda: _announced(hub, f"{all_feed}.json"))
+    assert all(p["hub.mode"] == "publish" for p in hub.published)
+
+
+async def _announced(hub: Hub, url: str) -> bool:
+    return any(p["hub.url"] == url for p in hub.published)
 
 
 async def test_a_killed_child_is_started_again_and_the_server_says_so(server: Server) -> None:

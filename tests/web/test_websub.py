@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from aiohttp import web
 from lxml import etree
 
 from feedsvc.replica import ReplicaSite
+from tests.conftest import Hub
 from tests.ops.test_metrics import scrape, value
 from tests.web.conftest import web_settings
 from tests.web.support import ATOM_NS, PUBLIC, get
@@ -24,35 +23,6 @@ async def pings(http: Any, base: str) -> tuple[float, float]:
     samples = await scrape(http, base)
     return (value(samples, "feedsvc_websub_pings_total", outcome="ok"),
             value(samples, "feedsvc_websub_pings_total", outcome="failed"))
-
-
-class Hub:
-    """A loopback hub that records publish notifications and answers ``status``."""
-
-    def __init__(self) -> None:
-        self.published: list[dict[str, str]] = []
-        self.content_types: list[str] = []
-        self.status = 204
-        self.url = ""
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.content_types.append(request.content_type)
-        self.published.append(dict(await request.post()))  # type: ignore[arg-type]
-        return web.Response(status=self.status)
-
-
-@pytest.fixture
-async def hub() -> AsyncIterator[Hub]:
-    recorder = Hub()
-    app = web.Application()
-    app.router.add_post("/hub", recorder.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    recorder.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hub"
-    yield recorder
-    await runner.cleanup()
 
 
 async def test_hub_is_advertised_in_feeds_and_link_headers(served: Any, hub: Hub) -> None:
