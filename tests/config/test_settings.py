@@ -41,6 +41,7 @@ def test_shipped_config_loads_with_contract_values() -> None:
     assert settings.sources[0].interval == timedelta(minutes=5)
     assert settings.topics_file == (ROOT / "config" / "topics.toml").resolve()
     assert settings.storage.url == "sqlite:///" + str((ROOT / "data" / "feedsvc.db").resolve())
+    assert settings.scheduler.poller_process  # readers first, as shipped
 
 
 def test_environment_overrides_file(tmp_path: Path) -> None:
