@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from feedsvc.background import background
 from feedsvc.changes import Changes
 from feedsvc.errors import StoreError, TopicConfigError
 from feedsvc.logsetup import get_log
@@ -170,18 +171,15 @@ class LiveTopics:
     @contextlib.asynccontextmanager
     async def watching(self) -> AsyncIterator[None]:
         """Reload on edits of the file and on SIGHUP while the context is open."""
-        watcher = asyncio.create_task(self.watch(), name="topics-watch")
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
-        try:
-            yield
-        finally:
+        async with background(self.watch(), "topics-watch"):
+            loop = asyncio.get_running_loop()
             with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(signal.SIGHUP)
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+                loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
+            try:
+                yield
+            finally:
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(signal.SIGHUP)
 
     def _on_sighup(self) -> None:
         task = asyncio.ensure_future(self.reload())

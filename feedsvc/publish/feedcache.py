@@ -42,9 +42,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
 
+from feedsvc.background import background
 from feedsvc.config import ServerSettings
 from feedsvc.errors import StoreError
 from feedsvc.livetopics import LiveTopics
@@ -165,16 +166,9 @@ class FeedCache:
         if self._warm:
             self._warm_wakeup.set()
 
-    @contextlib.asynccontextmanager
-    async def warming(self) -> AsyncIterator[None]:
+    def warming(self) -> contextlib.AbstractAsyncContextManager[None]:
         """Run the worker that renders changed subscription documents again."""
-        worker = asyncio.create_task(self._warm_loop(), name="feed-cache-warm")
-        try:
-            yield
-        finally:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+        return background(self._warm_loop(), "feed-cache-warm")
 
     async def _warm_loop(self) -> None:
         while True:

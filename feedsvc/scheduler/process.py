@@ -51,11 +51,12 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import BinaryIO
 
 import orjson
 
+from feedsvc.background import background
 from feedsvc.errors import StoreError
 from feedsvc.logsetup import get_log
 from feedsvc.metrics import Metrics, Sample
@@ -130,15 +131,8 @@ class MetricsToServer:
             self.stream.flush()
         self._sent = now
 
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        task = asyncio.create_task(self._sending(), name="metrics-to-server")
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    def running(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return background(self._sending(), "metrics-to-server")
 
     async def _sending(self) -> None:
         while True:
@@ -166,15 +160,8 @@ class PollerProcess:
         self.pid: int | None = None
         self.problem: str | None = "the polling process is starting"
 
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        task = asyncio.create_task(self._supervise(), name="poller-process")
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    def running(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return background(self._supervise(), "poller-process")
 
     async def _supervise(self) -> None:
         loop = asyncio.get_running_loop()

@@ -42,6 +42,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from datetime import timedelta
 from typing import Protocol
 
+from feedsvc.background import background
 from feedsvc.changes import Listener, deliver
 from feedsvc.errors import StoreError
 from feedsvc.logsetup import get_log
@@ -126,8 +127,7 @@ class SharedChanges:
                 await stack.enter_async_context(
                     self.transport.listening(self._arrived, self._catch_up))
             for loop in (self._delivering(), self._catching_up()):
-                task = asyncio.create_task(loop, name="changes")
-                stack.push_async_callback(_stop, task)
+                await stack.enter_async_context(background(loop, "changes"))
             yield
 
     def heard(self, topics: frozenset[str]) -> None:
@@ -187,8 +187,3 @@ class SharedChanges:
         if moved or retry:
             self._queue(moved | retry)
 
-
-async def _stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

@@ -26,6 +26,7 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
+from feedsvc.background import background
 from feedsvc.errors import StoreError
 from feedsvc.logsetup import get_log
 from feedsvc.metrics import Metrics
@@ -80,13 +81,10 @@ class Leases:
     async def keeping(self, name: str, *, on_lost: Callable[[], object] | None = None
                       ) -> AsyncIterator[None]:
         """Renew a lease just claimed while the block runs, and release it after."""
-        renewing = asyncio.create_task(self._renew(name, on_lost), name=f"lease:{name}")
         try:
-            yield
+            async with background(self._renew(name, on_lost), f"lease:{name}"):
+                yield
         finally:
-            renewing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewing
             await self.release(name)
 
     @contextlib.asynccontextmanager

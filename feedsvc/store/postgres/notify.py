@@ -24,12 +24,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # ships no type information
 import orjson
 
+from feedsvc.background import background
 from feedsvc.logsetup import get_log
 from feedsvc.metrics import Metrics
 from feedsvc.store.channel import Arrived
@@ -61,16 +62,9 @@ class PgNotifications:
         for chunk in chunks(sorted(topics)):
             await self.store._read(NOTIFY_SQL, CHANNEL, self.holder, chunk)
 
-    @contextlib.asynccontextmanager
-    async def listening(self, arrived: Arrived, connected: Callable[[], Awaitable[None]]
-                        ) -> AsyncIterator[None]:
-        task = asyncio.create_task(self._listen(arrived, connected), name="changes-listen")
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    def listening(self, arrived: Arrived, connected: Callable[[], Awaitable[None]]
+                  ) -> contextlib.AbstractAsyncContextManager[None]:
+        return background(self._listen(arrived, connected), "changes-listen")
 
     async def _listen(self, arrived: Arrived, connected: Callable[[], Awaitable[None]]) -> None:
         backoff = BACKOFF_FIRST
