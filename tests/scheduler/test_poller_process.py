@@ -26,6 +26,14 @@ def program(source: str) -> list[str]:
     return [sys.executable, "-c", textwrap.dedent(source)]
 
 
+def numbered(runs: Path) -> str:
+    """Lines of a child program (at its indentation) that set ``run`` to the number of
+    this start, 1 for the first, counted in the file ``runs``."""
+    return (f"with open({str(runs)!r}, 'a') as out:\n"
+            f"            out.write('run\\n')\n"
+            f"        run = open({str(runs)!r}).read().count('run')")
+
+
 async def until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -78,9 +86,8 @@ async def test_a_child_that_exits_is_started_again_with_its_reason_said(tmp_path
     # each run leaves a line in ``runs``; the first two exit at once with status 3
     child = program(f"""
         import sys
-        with open({str(runs)!r}, "a") as out:
-            out.write("run\\n")
-        if open({str(runs)!r}).read().count("run") <= 2:
+        {numbered(runs)}
+        if run <= 2:
             sys.exit(3)
         print('["after-restart"]', flush=True)
         sys.stdin.read()
@@ -99,11 +106,10 @@ async def test_the_childs_metrics_lines_add_up_across_restarts(tmp_path: Path) -
     # each run counts one poll and sends it; the first run exits after it, the second stays
     child = program(f"""
         import sys
-        with open({str(runs)!r}, "a") as out:
-            out.write("run\\n")
+        {numbered(runs)}
         line = '["feedsvc_polls", "feedsvc_polls_total", {{"source": "s", "outcome": "ok"}}, 1]'
         print('{{"metrics": [' + line + ']}}', flush=True)
-        if open({str(runs)!r}).read().count("run") == 1:
+        if run == 1:
             sys.exit(0)
         print('["second"]', flush=True)
         sys.stdin.read()
